@@ -1,0 +1,1 @@
+//! RaftLab's grader.
