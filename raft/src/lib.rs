@@ -2,8 +2,10 @@
 
 pub mod config;
 pub mod errors;
+pub mod quorum;
 pub mod types;
 
 pub use config::{Config, ReadOnlyOption};
 pub use errors::{Error, Result, StorageError};
+pub use quorum::VoteResult;
 pub use types::*;
