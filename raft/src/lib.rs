@@ -2,8 +2,11 @@
 
 pub mod config;
 pub mod errors;
+pub mod storage;
 pub mod types;
+mod util;
 
 pub use config::{Config, ReadOnlyOption};
 pub use errors::{Error, Result, StorageError};
+pub use storage::{MemStorage, MemStorageCore, RaftState, Storage};
 pub use types::*;
