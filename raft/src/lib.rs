@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod errors;
+pub mod log_unstable;
 pub mod storage;
 pub mod types;
 mod util;
