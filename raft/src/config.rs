@@ -2,7 +2,7 @@
 //! behaviours are on.
 
 use crate::errors::{Error, Result};
-use crate::types::{Index, NodeId, NONE};
+use crate::types::{Index, NONE, NodeId};
 
 /// How a leader serves read-only requests (§6.4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -80,10 +80,14 @@ impl Config {
     /// Checks that the settings can work; the error says which does not.
     pub fn validate(&self) -> Result<()> {
         if self.id == NONE {
-            return Err(Error::ConfigInvalid("id must not be 0 (0 means no node)".into()));
+            return Err(Error::ConfigInvalid(
+                "id must not be 0 (0 means no node)".into(),
+            ));
         }
         if self.heartbeat_tick == 0 {
-            return Err(Error::ConfigInvalid("heartbeat_tick must be greater than 0".into()));
+            return Err(Error::ConfigInvalid(
+                "heartbeat_tick must be greater than 0".into(),
+            ));
         }
         if self.election_tick <= self.heartbeat_tick {
             return Err(Error::ConfigInvalid(format!(
@@ -92,10 +96,14 @@ impl Config {
             )));
         }
         if self.max_inflight_msgs == 0 {
-            return Err(Error::ConfigInvalid("max_inflight_msgs must be greater than 0".into()));
+            return Err(Error::ConfigInvalid(
+                "max_inflight_msgs must be greater than 0".into(),
+            ));
         }
         if self.max_size_per_msg == 0 {
-            return Err(Error::ConfigInvalid("max_size_per_msg must be greater than 0".into()));
+            return Err(Error::ConfigInvalid(
+                "max_size_per_msg must be greater than 0".into(),
+            ));
         }
         if self.read_only_option == ReadOnlyOption::LeaseBased && !self.check_quorum {
             return Err(Error::ConfigInvalid(
@@ -123,14 +131,20 @@ mod tests {
             (Box::new(|c| c.election_tick = 1), "election_tick"),
             (Box::new(|c| c.max_inflight_msgs = 0), "max_inflight_msgs"),
             (Box::new(|c| c.max_size_per_msg = 0), "max_size_per_msg"),
-            (Box::new(|c| c.read_only_option = ReadOnlyOption::LeaseBased), "LeaseBased"),
+            (
+                Box::new(|c| c.read_only_option = ReadOnlyOption::LeaseBased),
+                "LeaseBased",
+            ),
         ];
         for (i, (change, word)) in cases.iter().enumerate() {
             let mut c = Config::new(1);
             change(&mut c);
             match c.validate() {
                 Err(Error::ConfigInvalid(msg)) => {
-                    assert!(msg.contains(word), "case #{i}: message {msg:?} should name {word}")
+                    assert!(
+                        msg.contains(word),
+                        "case #{i}: message {msg:?} should name {word}"
+                    )
                 }
                 other => panic!("case #{i}: got {other:?}, want ConfigInvalid naming {word}"),
             }

@@ -24,9 +24,13 @@ pub enum StorageError {
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StorageError::Compacted => write!(f, "requested index is unavailable due to compaction"),
+            StorageError::Compacted => {
+                write!(f, "requested index is unavailable due to compaction")
+            }
             StorageError::Unavailable => write!(f, "requested entry at index is unavailable"),
-            StorageError::SnapshotOutOfDate => write!(f, "requested index is older than the existing snapshot"),
+            StorageError::SnapshotOutOfDate => {
+                write!(f, "requested index is older than the existing snapshot")
+            }
             StorageError::SnapshotTemporarilyUnavailable => {
                 write!(f, "snapshot is temporarily unavailable")
             }

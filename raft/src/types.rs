@@ -235,7 +235,11 @@ impl fmt::Debug for Message {
         match self.msg_type {
             MsgVote | MsgPreVote => write!(f, " last={}@{}", self.index, self.log_term)?,
             MsgApp => {
-                write!(f, " prev={}@{} commit={}", self.index, self.log_term, self.commit)?;
+                write!(
+                    f,
+                    " prev={}@{} commit={}",
+                    self.index, self.log_term, self.commit
+                )?;
                 if !self.entries.is_empty() {
                     write!(f, " entries={:?}", self.entries)?;
                 }
@@ -255,7 +259,8 @@ impl fmt::Debug for Message {
             }
             MsgReadIndexResp => write!(f, " index={}", self.index)?,
             MsgVoteResp | MsgPreVoteResp | MsgHeartbeatResp | MsgHup | MsgBeat | MsgUnreachable
-            | MsgSnapStatus | MsgCheckQuorum | MsgTransferLeader | MsgTimeoutNow | MsgReadIndex => {}
+            | MsgSnapStatus | MsgCheckQuorum | MsgTransferLeader | MsgTimeoutNow | MsgReadIndex => {
+            }
         }
         if self.reject && self.msg_type != MsgAppResp {
             write!(f, " reject")?;
