@@ -1,1 +1,4 @@
 //! RaftLab's grader.
+
+pub mod skeleton;
+pub mod variant;
