@@ -14,8 +14,8 @@
 //!
 //! # The ten holes
 //!
-//! RaftLab's exercises are the `todo!("RaftLab ...")` calls in this file.
-//! Search for `RaftLab` to find them. Part 1, leader election:
+//! RaftLab's exercises are the `todo!()` calls in this file, each named
+//! after its step. Search for `RaftLab` to find them. Part 1, leader election:
 //!
 //! | step | where |
 //! |---|---|
@@ -306,7 +306,11 @@ impl<S: Storage> Raft<S> {
             | MessageType::MsgPreVoteResp => {
                 // A vote without a term would be counted in term 0 by its
                 // receiver: always a bug in the code that built it.
-                assert_ne!(m.term, 0, "{} tried to send {:?} without a term", self.id, m);
+                assert_ne!(
+                    m.term, 0,
+                    "{} tried to send {:?} without a term",
+                    self.id, m
+                );
             }
             _ => {
                 assert_eq!(
@@ -366,7 +370,10 @@ impl<S: Storage> Raft<S> {
                     // One probe at a time until the follower answers.
                     ProgressState::Probe => pr.probe_sent = true,
                     ProgressState::Snapshot => {
-                        panic!("{} is sending append to {to} in state {:?}", self.id, pr.state)
+                        panic!(
+                            "{} is sending append to {to} in state {:?}",
+                            self.id, pr.state
+                        )
                     }
                 }
             }
@@ -378,18 +385,28 @@ impl<S: Storage> Raft<S> {
         // instead (§7). Only to a follower that seems alive: a snapshot is
         // expensive.
         if !recent_active {
-            debug!("{} ignored sending snapshot to {to}: not recently active", self.id);
+            debug!(
+                "{} ignored sending snapshot to {to}: not recently active",
+                self.id
+            );
             return false;
         }
         let snapshot = match self.raft_log.snapshot() {
             Ok(s) => s,
             Err(Error::Store(StorageError::SnapshotTemporarilyUnavailable)) => {
-                debug!("{} failed to send snapshot to {to}: temporarily unavailable", self.id);
+                debug!(
+                    "{} failed to send snapshot to {to}: temporarily unavailable",
+                    self.id
+                );
                 return false;
             }
             Err(e) => panic!("{} could not read its snapshot: {e}", self.id),
         };
-        assert!(!snapshot.is_empty(), "{} needs a non-empty snapshot for {to}", self.id);
+        assert!(
+            !snapshot.is_empty(),
+            "{} needs a non-empty snapshot for {to}",
+            self.id
+        );
         let (sindex, sterm) = (snapshot.metadata.index, snapshot.metadata.term);
         let pr = self.prs.get_mut(to).expect("progress checked above");
         debug!(
@@ -555,7 +572,10 @@ impl<S: Storage> Raft<S> {
             if self.check_quorum {
                 let m = Message::new(MessageType::MsgCheckQuorum, self.id, self.id);
                 if let Err(e) = self.step(m) {
-                    debug!("{} error occurred during checking sending heartbeat: {e}", self.id);
+                    debug!(
+                        "{} error occurred during checking sending heartbeat: {e}",
+                        self.id
+                    );
                 }
             }
             // The transfer target should have won within one election
@@ -700,7 +720,10 @@ impl<S: Storage> Raft<S> {
             );
             return;
         }
-        info!("{} is starting a new election at term {}", self.id, self.term);
+        info!(
+            "{} is starting a new election at term {}",
+            self.id, self.term
+        );
         self.campaign(t);
     }
 
@@ -709,7 +732,10 @@ impl<S: Storage> Raft<S> {
     /// can check that the log is up to date (§5.2, §5.4.1).
     pub fn campaign(&mut self, t: CampaignType) {
         if !self.promotable() {
-            warn!("{} is unpromotable; campaign() should have been called", self.id);
+            warn!(
+                "{} is unpromotable; campaign() should have been called",
+                self.id
+            );
             return;
         }
         let (vote_msg, term) = if t == CampaignType::PreElection {
@@ -765,7 +791,10 @@ impl<S: Storage> Raft<S> {
         if granted {
             info!("{} received {t:?} from {id} at term {}", self.id, self.term);
         } else {
-            info!("{} received {t:?} rejection from {id} at term {}", self.id, self.term);
+            info!(
+                "{} received {t:?} rejection from {id} at term {}",
+                self.id, self.term
+            );
         }
         self.prs.record_vote(id, granted);
         self.prs.tally_votes()
@@ -971,7 +1000,10 @@ impl<S: Storage> Raft<S> {
                     pr.recent_active = true;
                 }
                 if !self.prs.quorum_active() {
-                    warn!("{} stepped down to follower since quorum is not active", self.id);
+                    warn!(
+                        "{} stepped down to follower since quorum is not active",
+                        self.id
+                    );
                     self.become_follower(self.term, NONE);
                 }
                 // Everyone must prove to be active again before the next check.
@@ -1043,7 +1075,11 @@ impl<S: Storage> Raft<S> {
             }
             MessageType::MsgReadIndex => {
                 if m.entries.len() != 1 {
-                    warn!("{} dropped a MsgReadIndex with {} entries", self.id, m.entries.len());
+                    warn!(
+                        "{} dropped a MsgReadIndex with {} entries",
+                        self.id,
+                        m.entries.len()
+                    );
                     return Ok(());
                 }
                 // A single voter confirms its own leadership.
@@ -1097,8 +1133,9 @@ impl<S: Storage> Raft<S> {
                     // round trip.
                     let mut next_probe_idx = m.reject_hint;
                     if m.log_term > 0 {
-                        next_probe_idx =
-                            self.raft_log.find_conflict_by_term(m.reject_hint, m.log_term);
+                        next_probe_idx = self
+                            .raft_log
+                            .find_conflict_by_term(m.reject_hint, m.log_term);
                     }
                     if pr.maybe_decr_to(m.index, next_probe_idx) {
                         debug!("{} decreased progress of {} to [{}]", self.id, m.from, pr);
@@ -1108,7 +1145,6 @@ impl<S: Storage> Raft<S> {
                         self.send_append(m.from);
                     }
                 } else {
-                    let old_paused = pr.is_paused();
                     if !pr.maybe_update(m.index) {
                         return Ok(());
                     }
@@ -1128,7 +1164,6 @@ impl<S: Storage> Raft<S> {
                         ProgressState::Replicate => pr.inflights.free_to(m.index),
                     }
 
-                    let commit_before = self.raft_log.committed;
                     // ── RaftLab Replication Step4 ──────────────────────────
                     // The follower now holds our log up to `m.index`, so an
                     // entry may have reached a majority: "a log entry is
@@ -1145,20 +1180,17 @@ impl<S: Storage> Raft<S> {
                         self.bcast_append();
                     }
                     //<<< RaftLab Replication Step4
-                    if self.raft_log.committed != commit_before {
-                        self.release_pending_read_index_messages();
-                    } else if old_paused {
-                        // The follower was paused and just answered: it
-                        // gets its next append now.
-                        self.send_append(m.from);
-                    }
-                    // The window may have room for several more appends.
+                    // Reads waiting for this leader's first commit may go now.
+                    self.release_pending_read_index_messages();
+                    // The follower answered, so it is no longer paused, and
+                    // the window may have room for several more appends.
                     while self.maybe_send_append(m.from, false) {}
                     // A leadership transfer waits for the target to catch up.
                     if m.from == self.lead_transferee
-                        && self.prs.get(m.from).is_some_and(|pr| {
-                            pr.matched == self.raft_log.last_index()
-                        })
+                        && self
+                            .prs
+                            .get(m.from)
+                            .is_some_and(|pr| pr.matched == self.raft_log.last_index())
                     {
                         info!(
                             "{} sent MsgTimeoutNow to {} after received MsgAppResp",
@@ -1182,7 +1214,10 @@ impl<S: Storage> Raft<S> {
                 if self.read_only.option != ReadOnlyOption::Safe || m.context.is_empty() {
                     return Ok(());
                 }
-                if !self.read_only.recv_ack(m.from, &m.context, &self.prs.voters) {
+                if !self
+                    .read_only
+                    .recv_ack(m.from, &m.context, &self.prs.voters)
+                {
                     return Ok(());
                 }
                 for rs in self.read_only.advance(&m.context) {
@@ -1215,7 +1250,10 @@ impl<S: Storage> Raft<S> {
                 if pr.state == ProgressState::Replicate {
                     pr.become_probe();
                 }
-                debug!("{} failed to send message to {} because it is unreachable", self.id, m.from);
+                debug!(
+                    "{} failed to send message to {} because it is unreachable",
+                    self.id, m.from
+                );
             }
             MessageType::MsgTransferLeader => {
                 if pr.is_learner {
@@ -1234,13 +1272,22 @@ impl<S: Storage> Raft<S> {
                         return Ok(());
                     }
                     self.abort_leader_transfer();
-                    info!("{} [term {}] abort previous transferring leadership to {last}", self.id, self.term);
+                    info!(
+                        "{} [term {}] abort previous transferring leadership to {last}",
+                        self.id, self.term
+                    );
                 }
                 if transferee == self.id {
-                    debug!("{} is already leader. Ignored transferring leadership to self", self.id);
+                    debug!(
+                        "{} is already leader. Ignored transferring leadership to self",
+                        self.id
+                    );
                     return Ok(());
                 }
-                info!("{} [term {}] starts to transfer leadership to {transferee}", self.id, self.term);
+                info!(
+                    "{} [term {}] starts to transfer leadership to {transferee}",
+                    self.id, self.term
+                );
                 // The transfer must finish within an election timeout.
                 self.election_elapsed = 0;
                 self.lead_transferee = transferee;
@@ -1287,7 +1334,10 @@ impl<S: Storage> Raft<S> {
         };
         match m.msg_type {
             MessageType::MsgProp => {
-                info!("{} no leader at term {}; dropping proposal", self.id, self.term);
+                info!(
+                    "{} no leader at term {}; dropping proposal",
+                    self.id, self.term
+                );
                 return Err(Error::ProposalDropped);
             }
             // An append or heartbeat of our term comes from its leader: the
@@ -1341,7 +1391,10 @@ impl<S: Storage> Raft<S> {
                 }
             }
             MessageType::MsgTimeoutNow => {
-                debug!("{} [term {}] ignored MsgTimeoutNow from {}", self.id, self.term, m.from);
+                debug!(
+                    "{} [term {}] ignored MsgTimeoutNow from {}",
+                    self.id, self.term, m.from
+                );
             }
             // Stale responses of the other kind, and messages a candidate has
             // no use for: nobody leads this term yet as far as we know.
@@ -1368,7 +1421,10 @@ impl<S: Storage> Raft<S> {
         match m.msg_type {
             MessageType::MsgProp => {
                 if self.lead == NONE {
-                    info!("{} no leader at term {}; dropping proposal", self.id, self.term);
+                    info!(
+                        "{} no leader at term {}; dropping proposal",
+                        self.id, self.term
+                    );
                     return Err(Error::ProposalDropped);
                 }
                 if self.disable_proposal_forwarding {
@@ -1412,7 +1468,10 @@ impl<S: Storage> Raft<S> {
             }
             MessageType::MsgTransferLeader => {
                 if self.lead == NONE {
-                    info!("{} no leader at term {}; dropping leader transfer msg", self.id, self.term);
+                    info!(
+                        "{} no leader at term {}; dropping leader transfer msg",
+                        self.id, self.term
+                    );
                     return Ok(());
                 }
                 m.to = self.lead;
@@ -1430,7 +1489,10 @@ impl<S: Storage> Raft<S> {
             }
             MessageType::MsgReadIndex => {
                 if self.lead == NONE {
-                    info!("{} no leader at term {}; dropping index reading msg", self.id, self.term);
+                    info!(
+                        "{} no leader at term {}; dropping index reading msg",
+                        self.id, self.term
+                    );
                     return Ok(());
                 }
                 m.to = self.lead;
@@ -1484,12 +1546,15 @@ impl<S: Storage> Raft<S> {
             return;
         }
         if let Some(bad) = malformed_entries(&m) {
-            warn!("{} dropped a malformed MsgApp from {}: {bad}", self.id, m.from);
+            warn!(
+                "{} dropped a malformed MsgApp from {}: {bad}",
+                self.id, m.from
+            );
             return;
         }
-        if let Some(last_new) =
-            self.raft_log
-                .maybe_append(m.index, m.log_term, m.commit, &m.entries)
+        if let Some(last_new) = self
+            .raft_log
+            .maybe_append(m.index, m.log_term, m.commit, &m.entries)
         {
             let mut resp = Message::new(MessageType::MsgAppResp, self.id, m.from);
             resp.index = last_new;
@@ -1499,7 +1564,8 @@ impl<S: Storage> Raft<S> {
         debug!(
             "{} [logterm: {}, index: {}] rejected MsgApp [logterm: {}, index: {}] from {}",
             self.id,
-            self.raft_log.zero_term_on_err_compacted(self.raft_log.term(m.index)),
+            self.raft_log
+                .zero_term_on_err_compacted(self.raft_log.term(m.index)),
             m.index,
             m.log_term,
             m.index,
@@ -1520,7 +1586,10 @@ impl<S: Storage> Raft<S> {
         let hint_index = self.raft_log.find_conflict_by_term(hint_index, m.log_term);
         let hint_term = match self.raft_log.term(hint_index) {
             Ok(t) => t,
-            Err(e) => panic!("{} has no term at its own hint index {hint_index}: {e}", self.id),
+            Err(e) => panic!(
+                "{} has no term at its own hint index {hint_index}: {e}",
+                self.id
+            ),
         };
         let mut resp = Message::new(MessageType::MsgAppResp, self.id, m.from);
         resp.index = m.index;
@@ -1553,7 +1622,10 @@ impl<S: Storage> Raft<S> {
     /// it is newer than what we committed.
     pub fn handle_snapshot(&mut self, mut m: Message) {
         let Some(snapshot) = m.snapshot.take() else {
-            warn!("{} dropped a MsgSnap from {} without a snapshot", self.id, m.from);
+            warn!(
+                "{} dropped a MsgSnap from {} without a snapshot",
+                self.id, m.from
+            );
             return;
         };
         let (sindex, sterm) = (snapshot.metadata.index, snapshot.metadata.term);
@@ -1599,7 +1671,10 @@ impl<S: Storage> Raft<S> {
             );
             return false;
         }
-        if self.raft_log.match_term(snap.metadata.index, snap.metadata.term) {
+        if self
+            .raft_log
+            .match_term(snap.metadata.index, snap.metadata.term)
+        {
             // We hold the snapshot's last entry already: just commit to it.
             info!(
                 "{} [commit: {}, lastindex: {}, lastterm: {}] fast-forwarded commit to snapshot [index: {}, term: {}]",
@@ -1616,7 +1691,10 @@ impl<S: Storage> Raft<S> {
         let cs = cs.clone();
         self.raft_log.restore(snap);
         if let Err(e) = self.restore_conf_state(&cs) {
-            panic!("{} could not restore membership {cs:?} from a snapshot: {e}", self.id);
+            panic!(
+                "{} could not restore membership {cs:?} from a snapshot: {e}",
+                self.id
+            );
         }
         let last = self.raft_log.last_index();
         if let Some(pr) = self.prs.get_mut(self.id) {
@@ -1760,7 +1838,12 @@ impl<S: Storage> Raft<S> {
     /// with a `MsgReadIndexResp` when a follower forwarded it.
     fn respond_to_read_index(&mut self, req: Message, read_index: Index) {
         if req.from == NONE || req.from == self.id {
-            let request_ctx = req.entries.into_iter().next().map(|e| e.data).unwrap_or_default();
+            let request_ctx = req
+                .entries
+                .into_iter()
+                .next()
+                .map(|e| e.data)
+                .unwrap_or_default();
             self.read_states.push(ReadState {
                 index: read_index,
                 request_ctx,

@@ -14,8 +14,8 @@
 //!
 //! # The ten holes
 //!
-//! RaftLab's exercises are the `todo!("RaftLab ...")` calls in this file.
-//! Search for `RaftLab` to find them. Part 1, leader election:
+//! RaftLab's exercises are the `todo!()` calls in this file, each named
+//! after its step. Search for `RaftLab` to find them. Part 1, leader election:
 //!
 //! | step | where |
 //! |---|---|
@@ -539,7 +539,7 @@ impl<S: Storage> Raft<S> {
         // A tick has passed without news from a leader: advance
         // `election_elapsed` by one. (Receiving an append or heartbeat from
         // the leader, or granting a vote, sets it back to 0.)
-        self.election_elapsed += 1;
+        todo!("RaftLab Election Step1");
 
         if self.promotable() && self.past_election_timeout() {
             // ── RaftLab Election Step2 ─────────────────────────────────────
@@ -549,10 +549,7 @@ impl<S: Storage> Raft<S> {
             // `MsgHup` into this node with `self.step(...)`: build it with
             // `Message::new(MessageType::MsgHup, self.id, self.id)`. `step`
             // returns a `Result`; an error here only needs a `debug!` line.
-            self.election_elapsed = 0;
-            if let Err(e) = self.step(Message::new(MessageType::MsgHup, self.id, self.id)) {
-                debug!("{} error occurred during election: {e}", self.id);
-            }
+            todo!("RaftLab Election Step2");
         }
     }
 
@@ -625,11 +622,7 @@ impl<S: Storage> Raft<S> {
         //     old vote, the leader and the clocks;
         //   - vote for yourself, then set the state to `StateType::Candidate`.
         // Do not send any message here: `campaign` asks for votes.
-        self.step = Raft::step_candidate;
-        self.reset(self.term + 1);
-        self.tick = Raft::tick_election;
-        self.vote = self.id;
-        self.state = StateType::Candidate;
+        todo!("RaftLab Election Step3");
         info!("{} became candidate at term {}", self.id, self.term);
     }
 
@@ -743,8 +736,7 @@ impl<S: Storage> Raft<S> {
             // evaluate to the pair (vote message type, term of the request):
             // `MessageType::MsgVote` and the candidate's new current term.
             // The code below polls your own vote and sends the requests.
-            self.become_candidate();
-            (MessageType::MsgVote, self.term)
+            todo!("RaftLab Election Step4");
         };
         let self_id = self.id;
         let (_, _, result) = self.poll(self_id, vote_msg.vote_response(), true);
@@ -928,13 +920,7 @@ impl<S: Storage> Raft<S> {
                     //     will vote for at most one candidate in a given term")
                     //     and set `election_elapsed` back to 0, so this node
                     //     gives the candidate time to win (§5.2).
-                    let mut resp = Message::new(m.msg_type.vote_response(), self.id, m.from);
-                    resp.term = m.term;
-                    self.send(resp);
-                    if m.msg_type == MessageType::MsgVote {
-                        self.election_elapsed = 0;
-                        self.vote = m.from;
-                    }
+                    todo!("RaftLab Election Step5");
                 } else {
                     info!(
                         "{} [logterm: {}, index: {}, vote: {}] rejected {:?} from {} [logterm: {}, index: {}] at term {}",
@@ -1049,14 +1035,12 @@ impl<S: Storage> Raft<S> {
                 // them, and returns false if the proposal must be dropped
                 // (the uncommitted log is full): then return
                 // `Err(Error::ProposalDropped)` so the proposer can retry.
-                if !self.append_entry(&mut m.entries) {
-                    return Err(Error::ProposalDropped);
-                }
+                todo!("RaftLab Replication Step1");
                 // ── RaftLab Replication Step2 ──────────────────────────────
                 // "...then issues AppendEntries RPCs in parallel to each of
                 // the other servers to replicate the entry" (§5.3). One call
                 // sends every follower what it is missing.
-                self.bcast_append();
+                todo!("RaftLab Replication Step2");
                 return Ok(());
             }
             MessageType::MsgReadIndex => {
@@ -1131,7 +1115,6 @@ impl<S: Storage> Raft<S> {
                         self.send_append(m.from);
                     }
                 } else {
-                    let old_paused = pr.is_paused();
                     if !pr.maybe_update(m.index) {
                         return Ok(());
                     }
@@ -1151,7 +1134,6 @@ impl<S: Storage> Raft<S> {
                         ProgressState::Replicate => pr.inflights.free_to(m.index),
                     }
 
-                    let commit_before = self.raft_log.committed;
                     // ── RaftLab Replication Step4 ──────────────────────────
                     // The follower now holds our log up to `m.index`, so an
                     // entry may have reached a majority: "a log entry is
@@ -1163,17 +1145,11 @@ impl<S: Storage> Raft<S> {
                     // tell every follower (`bcast_append`): "the leader ...
                     // includes that index in future AppendEntries RPCs ... so
                     // that the other servers eventually find out" (§5.3).
-                    if self.maybe_commit() {
-                        self.bcast_append();
-                    }
-                    if self.raft_log.committed != commit_before {
-                        self.release_pending_read_index_messages();
-                    } else if old_paused {
-                        // The follower was paused and just answered: it
-                        // gets its next append now.
-                        self.send_append(m.from);
-                    }
-                    // The window may have room for several more appends.
+                    todo!("RaftLab Replication Step4");
+                    // Reads waiting for this leader's first commit may go now.
+                    self.release_pending_read_index_messages();
+                    // The follower answered, so it is no longer paused, and
+                    // the window may have room for several more appends.
                     while self.maybe_send_append(m.from, false) {}
                     // A leadership transfer waits for the target to catch up.
                     if m.from == self.lead_transferee
@@ -1367,8 +1343,7 @@ impl<S: Storage> Raft<S> {
                         // its authority and prevent new elections" (§5.2):
                         // here, an append to every follower, which also
                         // carries that new entry.
-                        self.become_leader();
-                        self.bcast_append();
+                        todo!("RaftLab Election Step6");
                     }
                     VoteResult::Lost => {
                         // A pre-vote rejection may carry a future term; stay
@@ -1438,9 +1413,7 @@ impl<S: Storage> Raft<S> {
                 // then `self.handle_append_entries(m)` checks the entry before
                 // the new ones, appends, follows the leader's commit, and
                 // replies (§5.3).
-                self.election_elapsed = 0;
-                self.lead = m.from;
-                self.handle_append_entries(m);
+                todo!("RaftLab Replication Step3");
             }
             MessageType::MsgHeartbeat => {
                 self.election_elapsed = 0;
