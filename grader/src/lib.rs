@@ -1,4 +1,18 @@
-//! RaftLab's grader.
+//! RaftLab's grader: a deterministic cluster simulator, the per-step suites
+//! and the scenarios that judge a student's `raft/src/raft.rs`, the runner
+//! that executes every case in its own process, and the reports.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`case`] | what a case is, and the registry of all of them |
+//! | [`steps`] | the ten step suites |
+//! | [`scenarios`] | cluster scenarios of the election and replication parts |
+//! | [`sim`] | the simulator and the invariant checker |
+//! | [`skeleton`], [`variant`] | the reference, the skeleton, mutants, scratch copies |
 
+pub mod case;
+pub mod scenarios;
+pub mod sim;
 pub mod skeleton;
+pub mod steps;
 pub mod variant;
