@@ -8,6 +8,7 @@
 //! | [`steps`] | the ten step suites |
 //! | [`scenarios`] | cluster scenarios of the election and replication parts |
 //! | [`sim`] | the simulator and the invariant checker |
+//! | [`timeline`] | the HTML timeline picture of one run |
 //! | [`skeleton`], [`variant`] | the reference, the skeleton, mutants, scratch copies |
 
 pub mod case;
@@ -15,4 +16,5 @@ pub mod scenarios;
 pub mod sim;
 pub mod skeleton;
 pub mod steps;
+pub mod timeline;
 pub mod variant;
