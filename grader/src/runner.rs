@@ -333,7 +333,8 @@ fn cut(mut text: String, max_bytes: usize) -> String {
 struct ChildArgs {
     name: String,
     seeds: SeedRange,
-    /// Trace every run and send the final run's trace back.
+    /// Trace every run and send back the trace of the run that ends the
+    /// case (the failing one, or the last).
     trace: bool,
     /// Trace every run but send the trace back only on a failure.
     trace_on_failure: bool,
@@ -456,19 +457,25 @@ pub fn child_main(cases: &[Case], args: &[OsString]) -> ExitCode {
         *slot = Some((message, location));
     }));
 
-    let seeds: Box<dyn Iterator<Item = u64>> = match args.seeds {
-        SeedRange::One(seed) => Box::new(std::iter::once(seed)),
-        SeedRange::Count(n) => Box::new(0..n),
+    let (first_seed, last_seed) = match args.seeds {
+        SeedRange::One(seed) => (seed, seed),
+        SeedRange::Count(0) => {
+            reporter.send("pass");
+            return ExitCode::SUCCESS;
+        }
+        SeedRange::Count(n) => (0, n - 1),
     };
     let tracing = args.trace || args.trace_on_failure;
-    for seed in seeds {
+    for seed in first_seed..=last_seed {
         reporter.send(&format!("seed {}", format_seed(seed)));
         let mut ctx = Ctx::new(seed);
         ctx.tracing = tracing;
         ctx.html = args.html.clone();
         let outcome = panic::catch_unwind(panic::AssertUnwindSafe(|| (case.run)(&mut ctx)));
         let passed = matches!(outcome, Ok(Ok(())));
-        if args.trace || (args.trace_on_failure && !passed) {
+        // Only the run that ends the case is shown: the failing one, or
+        // the last.
+        if (args.trace && (!passed || seed == last_seed)) || (args.trace_on_failure && !passed) {
             reporter.trace(&ctx.trace);
         }
         match outcome {
