@@ -378,27 +378,35 @@ struct Reporter {
 
 impl Reporter {
     fn send(&self, line: &str) {
-        let mut out = io::stdout().lock();
-        // The parent is gone if stdout is closed: nobody left to tell.
-        let written = writeln!(out, "{} {line}", self.prefix).and_then(|()| out.flush());
-        if written.is_err() {
+        self.send_all(std::iter::once(line.to_string()));
+    }
+
+    /// Writes the lines under one lock and one flush. The parent is gone
+    /// if stdout is closed: nobody is left to tell, so leave.
+    fn send_all(&self, lines: impl Iterator<Item = String>) {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        for line in lines {
+            if writeln!(out, "{} {line}", self.prefix).is_err() {
+                std::process::exit(3);
+            }
+        }
+        if out.flush().is_err() {
             std::process::exit(3);
         }
     }
 
     fn trace(&self, trace: &[String]) {
-        for line in trace.iter().take(MAX_TRACE_LINES) {
-            self.send(&format!("trace {}", escape(line, false)));
-        }
-        if trace.len() > MAX_TRACE_LINES {
-            self.send(&format!(
-                "trace {}",
-                escape(
-                    &format!("… {} more lines not shown", trace.len() - MAX_TRACE_LINES),
-                    false
-                )
-            ));
-        }
+        let shown = trace
+            .iter()
+            .take(MAX_TRACE_LINES)
+            .map(|line| format!("trace {}", escape(line, false)));
+        let cut = (trace.len() > MAX_TRACE_LINES).then(|| {
+            format!(
+                "trace … {} more lines not shown",
+                trace.len() - MAX_TRACE_LINES
+            )
+        });
+        self.send_all(shown.chain(cut));
     }
 }
 
@@ -854,10 +862,17 @@ pub fn run_case(program: &Path, case: &Case, options: &Options) -> CaseResult {
             result.seed = None;
         }
         Some(Reported::Pass) => {
-            result.message = format!(
-                "the case finished, then the process {} while shutting down",
-                describe_exit(status)
-            );
+            // Something the case left behind (a thread, a destructor)
+            // ended the process badly: not a clean pass.
+            result.message = match status.code() {
+                Some(code) => {
+                    format!("the case finished, but its process then exited with status {code}")
+                }
+                None => format!(
+                    "the case finished, but its process was then {}",
+                    describe_exit(status)
+                ),
+            };
         }
         Some(Reported::Fail { seed, message }) => {
             result.seed = Some(seed);
