@@ -1115,6 +1115,10 @@ impl<S: Storage> Raft<S> {
                         self.send_append(m.from);
                     }
                 } else {
+                    // Both are read after the Step4 hole, which a skeleton
+                    // leaves as todo!(): unused there, hence the allows.
+                    #[allow(unused_variables)]
+                    let old_paused = pr.is_paused();
                     if !pr.maybe_update(m.index) {
                         return Ok(());
                     }
@@ -1133,6 +1137,8 @@ impl<S: Storage> Raft<S> {
                         ProgressState::Snapshot => {}
                         ProgressState::Replicate => pr.inflights.free_to(m.index),
                     }
+                    #[allow(unused_variables)]
+                    let committed_before = self.raft_log.committed;
 
                     // ── RaftLab Replication Step4 ──────────────────────────
                     // The follower now holds our log up to `m.index`, so an
@@ -1146,6 +1152,11 @@ impl<S: Storage> Raft<S> {
                     // includes that index in future AppendEntries RPCs ... so
                     // that the other servers eventually find out" (§5.3).
                     todo!("RaftLab Replication Step4");
+                    if self.raft_log.committed == committed_before && old_paused {
+                        // The follower was paused, so appends that carried
+                        // the latest commit index skipped it: send it now.
+                        self.send_append(m.from);
+                    }
                     // Reads waiting for this leader's first commit may go now.
                     self.release_pending_read_index_messages();
                     // The follower answered, so it is no longer paused, and
