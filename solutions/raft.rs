@@ -1682,6 +1682,23 @@ impl<S: Storage> Raft<S> {
             );
             return false;
         }
+        // A membership no tracker can hold (node id 0, a voter that is also
+        // a learner) is bad input from the network: refuse it before the
+        // log changes, rather than panic once it has.
+        let mut check = ProgressTracker::new(1);
+        let valid = cs.voters.iter().try_for_each(|&id| check.add_voter(id, 1));
+        let valid = valid.and_then(|()| {
+            cs.learners
+                .iter()
+                .try_for_each(|&id| check.add_learner(id, 1))
+        });
+        if let Err(e) = valid {
+            warn!(
+                "{} ignored a snapshot with an invalid ConfState {:?}: {e}",
+                self.id, cs
+            );
+            return false;
+        }
         if self
             .raft_log
             .match_term(snap.metadata.index, snap.metadata.term)
