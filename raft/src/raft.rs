@@ -791,7 +791,25 @@ impl<S: Storage> Raft<S> {
     /// request."), then vote requests, then the role's own `step` function.
     pub fn step(&mut self, m: Message) -> Result<()> {
         if m.term == 0 {
-            // A local message, or a proposal or read request: no term.
+            // A local message, or a proposal, read or transfer request
+            // passed on without a term. Every other message gets its
+            // sender's term in `send`: one without is malformed, and taken
+            // as of our term it could, say, make a candidate follow a
+            // "leader" of term 0.
+            if !m.msg_type.is_local()
+                && !matches!(
+                    m.msg_type,
+                    MessageType::MsgProp
+                        | MessageType::MsgReadIndex
+                        | MessageType::MsgTransferLeader
+                )
+            {
+                warn!(
+                    "{} dropped a {:?} from {} without a term",
+                    self.id, m.msg_type, m.from
+                );
+                return Ok(());
+            }
         } else if m.term > self.term {
             if matches!(m.msg_type, MessageType::MsgVote | MessageType::MsgPreVote) {
                 let force = m.context == CAMPAIGN_TRANSFER;
