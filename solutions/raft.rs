@@ -701,9 +701,13 @@ impl<S: Storage> Raft<S> {
             warn!("{} is unpromotable and can not campaign", self.id);
             return;
         }
+        // A snapshot restored but not yet applied covers the entries below
+        // the first index, and its membership is already in force: only
+        // the entries after it can hold pending changes.
+        let first_unapplied = cmp::max(self.raft_log.applied + 1, self.raft_log.first_index());
         let unapplied = self.raft_log.slice(
-            self.raft_log.applied + 1,
-            self.raft_log.committed + 1,
+            first_unapplied,
+            cmp::max(first_unapplied, self.raft_log.committed + 1),
             NO_LIMIT,
         );
         let pending_conf = match unapplied {
