@@ -304,3 +304,106 @@ fn a_node_with_a_committed_unapplied_conf_change_does_not_campaign() {
     r.step(hup(2)).unwrap();
     assert_eq!(r.state, StateType::Candidate);
 }
+
+/// Whether the leader `id` has applied a membership with voters `voters`.
+fn leader_has_voters(net: &Network, voters: &[u64]) -> Option<u64> {
+    net.leaders()
+        .into_iter()
+        .find(|&id| net.node(id).prs.voter_nodes() == voters)
+}
+
+/// Checks that every two nodes agree on the entries both have committed
+/// (§5.4.3, State Machine Safety).
+fn check_committed_logs_agree(net: &Network, seed: u64, round: usize) {
+    let ids = net.ids();
+    for (i, &a) in ids.iter().enumerate() {
+        for &b in &ids[i + 1..] {
+            let (na, nb) = (net.node(a), net.node(b));
+            let lo = na.raft_log.first_index().max(nb.raft_log.first_index());
+            let hi = na.raft_log.committed.min(nb.raft_log.committed);
+            if lo > hi {
+                continue;
+            }
+            let ea = na.raft_log.slice(lo, hi + 1, u64::MAX).unwrap();
+            let eb = nb.raft_log.slice(lo, hi + 1, u64::MAX).unwrap();
+            assert_eq!(
+                ea, eb,
+                "seed {seed}, round {round}: nodes {a} and {b} committed different entries"
+            );
+        }
+    }
+}
+
+#[test]
+fn membership_changes_under_a_lossy_workload_stay_safe_and_live() {
+    // Adding a voter and removing another while proposals flow over links
+    // that lose a tenth of the messages: at most one leader per term, every
+    // two nodes agree on what both committed, and once the links heal the
+    // new membership elects a leader and commits (§4.1, §5.4).
+    for seed in 0..8 {
+        let mut net = Network::fresh(3, |c| {
+            c.pre_vote = true;
+            c.check_quorum = true;
+            c.seed = seed;
+        });
+        net.seed(seed);
+        for a in 1..=4 {
+            for b in 1..=4 {
+                if a != b {
+                    net.drop(a, b, 0.1);
+                }
+            }
+        }
+        let mut joined = false;
+        let mut leader_of_term = std::collections::BTreeMap::new();
+        for round in 0..400 {
+            net.tick_all();
+            for id in net.leaders() {
+                let term = net.node(id).term;
+                let prev = *leader_of_term.entry(term).or_insert(id);
+                assert_eq!(prev, id, "seed {seed}: two leaders in term {term}");
+            }
+            if let Some(l) = net.leaders().first().copied() {
+                if round % 3 == 0 {
+                    net.propose(l, format!("r{round}").as_bytes());
+                }
+                if round >= 50 && leader_has_voters(&net, &[1, 2, 3, 4]).is_none() && !joined {
+                    if !net.ids().contains(&4) {
+                        let mut c = config(4, 10, 1);
+                        c.pre_vote = true;
+                        c.check_quorum = true;
+                        net.add_node(new_node_with_config(&c, storage_with(&[1, 2, 3, 4], &[])));
+                    }
+                    net.send(vec![prop_conf(l, ConfChangeType::AddNode, 4)]);
+                }
+                if leader_has_voters(&net, &[1, 2, 3, 4]).is_some() {
+                    joined = true;
+                }
+                if round >= 200 && joined && leader_has_voters(&net, &[1, 3, 4]).is_none() {
+                    net.send(vec![prop_conf(l, ConfChangeType::RemoveNode, 2)]);
+                }
+            }
+            check_committed_logs_agree(&net, seed, round);
+        }
+        net.recover();
+        let leader = net.tick_until_leader(&[1, 3, 4], 200);
+        assert_eq!(
+            net.node(leader).prs.voter_nodes(),
+            vec![1, 3, 4],
+            "seed {seed}: the membership changes went through"
+        );
+        workload(&mut net, leader, "end", 3);
+        for _ in 0..5 {
+            net.tick_all();
+        }
+        let last = net.node(leader).raft_log.last_index();
+        for id in [1, 3, 4] {
+            assert_eq!(
+                net.node(id).raft_log.committed,
+                last,
+                "seed {seed}: node {id} has committed everything"
+            );
+        }
+        check_committed_logs_agree(&net, seed, 400);
+    }
+}
