@@ -967,6 +967,16 @@ impl<S: Storage> Raft<S> {
                         self.vote = m.from;
                     }
                     //<<< RaftLab Election Step5
+                } else if self.term == 0 {
+                    // Only a pre-vote gets here at term 0 (a vote would have
+                    // raised our term), on a node that never had a term,
+                    // such as one started from a snapshot alone. A rejection
+                    // needs our term to mean anything; stay silent and let
+                    // the pre-candidate time out.
+                    debug!(
+                        "{} at term 0 ignored {:?} from {} [logterm: {}, index: {}]",
+                        self.id, m.msg_type, m.from, m.log_term, m.index
+                    );
                 } else {
                     info!(
                         "{} [logterm: {}, index: {}, vote: {}] rejected {:?} from {} [logterm: {}, index: {}] at term {}",
