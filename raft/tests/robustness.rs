@@ -563,3 +563,32 @@ fn a_hard_state_commit_beyond_the_log_is_refused() {
         Err(Error::Store(_))
     ));
 }
+
+#[test]
+fn a_node_without_a_term_does_not_panic_rejecting_a_pre_vote() {
+    // A node started from a snapshot alone has a log but term 0; a pre-vote
+    // from a candidate with an older log must be refused quietly, not
+    // answered with a termless response (which send() rightly refuses).
+    let store = MemStorage::new();
+    store
+        .wl()
+        .apply_snapshot(snapshot(10, 3, &[1, 2, 3]))
+        .unwrap();
+    let mut n = RawNode::new(&config(1, 10, 1), store).unwrap();
+    assert_eq!(n.raft.term, 0);
+    let mut m = msg(2, 1, MessageType::MsgPreVote, 1);
+    m.index = 5;
+    m.log_term = 2;
+    assert_eq!(n.step(m), Ok(()));
+    assert!(n.raft.msgs.is_empty(), "{:?}", n.raft.msgs);
+    // An up-to-date pre-candidate still gets its pre-vote.
+    let mut m = msg(2, 1, MessageType::MsgPreVote, 1);
+    m.index = 10;
+    m.log_term = 3;
+    n.step(m).unwrap();
+    let out = n.raft.take_msgs();
+    assert!(
+        out.len() == 1 && !out[0].reject && out[0].term == 1,
+        "{out:?}"
+    );
+}
