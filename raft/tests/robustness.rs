@@ -21,12 +21,27 @@ enum Role {
     PreCandidate,
     Candidate,
     Leader,
+    /// A follower started from a snapshot alone: a log, but term 0.
+    FromSnapshot,
 }
 
 /// Node 1 of `[1, 2, 3]` with a log of terms 1 1 2 2 3, at term 3 with
 /// commit 2, brought into `role`.
 fn node_in_role(role: Role, pre_vote: bool, check_quorum: bool, seed: u64) -> RawNode<MemStorage> {
     let store = storage_with(&[1, 2, 3], &[]);
+    if let Role::FromSnapshot = role {
+        store
+            .wl()
+            .apply_snapshot(snapshot(4, 2, &[1, 2, 3]))
+            .unwrap();
+        let mut c = config(1, 10, 1);
+        c.pre_vote = pre_vote;
+        c.check_quorum = check_quorum;
+        c.seed = seed;
+        let n = RawNode::new(&c, store).unwrap();
+        assert_eq!((n.raft.term, n.raft.raft_log.committed), (0, 4));
+        return n;
+    }
     store
         .wl()
         .append(
@@ -49,6 +64,7 @@ fn node_in_role(role: Role, pre_vote: bool, check_quorum: bool, seed: u64) -> Ra
     c.seed = seed;
     let mut n = RawNode::new(&c, store).unwrap();
     match role {
+        Role::FromSnapshot => unreachable!("returned above"),
         Role::Follower => {
             let mut hb = msg(2, 1, MessageType::MsgHeartbeat, 3);
             hb.commit = 2;
@@ -72,6 +88,7 @@ fn node_in_role(role: Role, pre_vote: bool, check_quorum: bool, seed: u64) -> Ra
         Role::PreCandidate => StateType::PreCandidate,
         Role::Candidate => StateType::Candidate,
         Role::Leader => StateType::Leader,
+        Role::FromSnapshot => unreachable!("returned above"),
     };
     assert_eq!(n.raft.state, want, "setting up {role:?}");
     n
@@ -346,6 +363,7 @@ fn arbitrary_messages_never_panic_nor_break_invariants() {
         Role::PreCandidate,
         Role::Candidate,
         Role::Leader,
+        Role::FromSnapshot,
     ];
     let mut inputs = 0usize;
     let mut role_changes = 0usize;
@@ -399,7 +417,7 @@ fn arbitrary_messages_never_panic_nor_break_invariants() {
             }
         }
     }
-    assert_eq!(inputs, seeds as usize * 16 * per_run);
+    assert_eq!(inputs, seeds as usize * roles.len() * 4 * per_run);
     assert!(
         role_changes > 1000,
         "the inputs should move nodes between roles, only {role_changes} changes"
