@@ -129,7 +129,14 @@ impl<S: Storage> RaftLog<S> {
     }
 
     /// Whether the entry at `i` has term `t`: the log matching check (§5.3).
+    /// An index outside `[first_index - 1, last_index]` matches nothing:
+    /// `term` answers 0 there, which must not pass for an entry of term 0
+    /// (a `MsgApp` with `log_term` 0 past our log would otherwise be
+    /// accepted, and acknowledged).
     pub fn match_term(&self, i: Index, t: Term) -> bool {
+        if i + 1 < self.first_index() || i > self.last_index() {
+            return false;
+        }
         self.term(i).is_ok_and(|gt| gt == t)
     }
 
@@ -917,6 +924,23 @@ mod tests {
         let store = storage_after_snapshot(100, 1, &ents(101, 200, 1));
         let log = RaftLog::new(store);
         let _ = log.slice(101, 202, NO_LIMIT);
+    }
+
+    #[test]
+    fn match_term_is_false_outside_the_log() {
+        // term() answers 0 outside [first_index - 1, last_index]; that is
+        // "no entry", which matches no term, not even 0.
+        let log = RaftLog::new(storage_after_snapshot(3, 2, &ents(4, 5, 2)));
+        let cases = [(2, 0), (3, 2), (5, 2), (6, 0), (6, 2), (100, 0)];
+        let want = [false, true, true, false, false, false];
+        for (i, (&(idx, term), &want)) in cases.iter().zip(&want).enumerate() {
+            assert_eq!(
+                log.match_term(idx, term),
+                want,
+                "case #{i}: match_term({idx}, {term})"
+            );
+        }
+        assert!(RaftLog::new(MemStorage::new()).match_term(0, 0));
     }
 
     #[test]
