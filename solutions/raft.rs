@@ -1783,7 +1783,9 @@ impl<S: Storage> Raft<S> {
         if cc.node_id == NONE {
             return Err(Error::ConfChange("node id 0 cannot be a member".into()));
         }
-        let next = self.raft_log.last_index() + 1;
+        // A new member starts one entry back, so the probe sent below
+        // carries the last entry instead of nothing.
+        let next = cmp::max(self.raft_log.last_index(), 1);
         match cc.change_type {
             ConfChangeType::AddNode => self.prs.add_voter(cc.node_id, next)?,
             ConfChangeType::AddLearnerNode => self.prs.add_learner(cc.node_id, next)?,
