@@ -120,6 +120,11 @@ fn cases_keep_the_isolation_rule() {
             Ending::Panicked(_) => false,
         };
         let line = format!("{:<45} {ending}", case.name);
+        // RAFTLAB_TRACE=r3:: (with --nocapture) shows the traces of the
+        // cases whose name starts with it.
+        if std::env::var("RAFTLAB_TRACE").is_ok_and(|p| case.name.starts_with(&p)) {
+            println!("{line}\n  {}", trace.join("\n  "));
+        }
         if !ok {
             broken.push(format!(
                 "{line}\n    trace:\n      {}",

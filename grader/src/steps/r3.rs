@@ -93,7 +93,14 @@ fn run_row(ctx: &mut Ctx, i: usize, row: Row) -> Outcome {
         row.commit,
         util::trace_msg(&m)
     );
-    ctx.note(|| format!("case #{i}"));
+    ctx.note(|| {
+        format!(
+            "case #{i}: n2 follower at term {} with log {:?}, commit {}",
+            row.term,
+            util::entries_of_terms(row.log),
+            row.commit
+        )
+    });
     let result = util::step_traced(ctx, &mut r, m);
     let sent = util::take_traced(ctx, &mut r);
     check_eq!(result, Ok(()), "{context}: step returned");

@@ -90,93 +90,44 @@ struct Row {
     want_commit: u64,
 }
 
+impl Row {
+    const fn new(
+        peers: &'static [u64],
+        log: &'static [u64],
+        acks: &'static [(u64, u64)],
+        want_commit: u64,
+    ) -> Row {
+        Row {
+            peers,
+            log,
+            acks,
+            want_commit,
+        }
+    }
+}
+
 fn commits_what_a_majority_holds(ctx: &mut Ctx) -> Outcome {
     let five = &[1, 2, 3, 4, 5];
     let rows = [
         // Three nodes: the leader and one follower are a majority.
-        Row {
-            peers: &[1, 2, 3],
-            log: &[],
-            acks: &[(2, 1)],
-            want_commit: 1,
-        },
+        Row::new(&[1, 2, 3], &[], &[(2, 1)], 1),
         // Committing the leader's entry commits the older ones before it.
-        Row {
-            peers: &[1, 2, 3],
-            log: &[1, 2],
-            acks: &[(2, 3)],
-            want_commit: 3,
-        },
-        Row {
-            peers: &[1, 2, 3],
-            log: &[1, 2],
-            acks: &[(3, 3)],
-            want_commit: 3,
-        },
+        Row::new(&[1, 2, 3], &[1, 2], &[(2, 3)], 3),
+        Row::new(&[1, 2, 3], &[1, 2], &[(3, 3)], 3),
         // Two nodes: both are needed.
-        Row {
-            peers: &[1, 2],
-            log: &[3, 3],
-            acks: &[(2, 2)],
-            want_commit: 2,
-        },
-        Row {
-            peers: &[1, 2],
-            log: &[3, 3],
-            acks: &[(2, 3)],
-            want_commit: 3,
-        },
+        Row::new(&[1, 2], &[3, 3], &[(2, 2)], 2),
+        Row::new(&[1, 2], &[3, 3], &[(2, 3)], 3),
         // Four nodes: three are needed.
-        Row {
-            peers: &[1, 2, 3, 4],
-            log: &[3, 3, 3],
-            acks: &[(2, 4)],
-            want_commit: 0,
-        },
-        Row {
-            peers: &[1, 2, 3, 4],
-            log: &[3, 3, 3],
-            acks: &[(2, 4), (3, 2)],
-            want_commit: 2,
-        },
+        Row::new(&[1, 2, 3, 4], &[3, 3, 3], &[(2, 4)], 0),
+        Row::new(&[1, 2, 3, 4], &[3, 3, 3], &[(2, 4), (3, 2)], 2),
         // Five nodes: three are needed; the third-highest match commits.
-        Row {
-            peers: five,
-            log: &[3, 3, 3, 3],
-            acks: &[(2, 5)],
-            want_commit: 0,
-        },
-        Row {
-            peers: five,
-            log: &[3, 3, 3, 3],
-            acks: &[(2, 5), (3, 5)],
-            want_commit: 5,
-        },
-        Row {
-            peers: five,
-            log: &[3, 3, 3, 3],
-            acks: &[(2, 4), (3, 3)],
-            want_commit: 3,
-        },
-        Row {
-            peers: five,
-            log: &[3, 3, 3, 3],
-            acks: &[(2, 5), (3, 1), (4, 4)],
-            want_commit: 4,
-        },
+        Row::new(five, &[3, 3, 3, 3], &[(2, 5)], 0),
+        Row::new(five, &[3, 3, 3, 3], &[(2, 5), (3, 5)], 5),
+        Row::new(five, &[3, 3, 3, 3], &[(2, 4), (3, 3)], 3),
+        Row::new(five, &[3, 3, 3, 3], &[(2, 5), (3, 1), (4, 4)], 4),
         // The majority's index is of an earlier term: not yet (§5.4.2).
-        Row {
-            peers: five,
-            log: &[1, 1, 3, 3],
-            acks: &[(2, 2), (3, 2)],
-            want_commit: 0,
-        },
-        Row {
-            peers: five,
-            log: &[1, 1, 3, 3],
-            acks: &[(2, 3), (3, 4)],
-            want_commit: 3,
-        },
+        Row::new(five, &[1, 1, 3, 3], &[(2, 2), (3, 2)], 0),
+        Row::new(five, &[1, 1, 3, 3], &[(2, 3), (3, 4)], 3),
     ];
     for (i, row) in rows.iter().enumerate() {
         let mut r = util::leader_at(1, row.peers, row.log, 3);
