@@ -9,6 +9,7 @@
 //!
 //! ```text
 //! cargo run --release -- [--reps N] [--entries N] [--batch N] [--size BYTES]
+//!                         [--max-msg-bytes BYTES]
 //! ```
 
 use std::process::{Command, ExitCode};
@@ -617,6 +618,7 @@ fn measure(library: Library, workload: &Workload) -> Result<Measurement, String>
         .args(["--entries", &workload.entries.to_string()])
         .args(["--batch", &workload.batch.to_string()])
         .args(["--size", &workload.size.to_string()])
+        .args(["--max-msg-bytes", &workload.max_size_per_msg.to_string()])
         .output()
         .map_err(|e| format!("cannot start the {} run: {e}", library.label()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -658,7 +660,8 @@ struct Options {
     child: Option<Library>,
 }
 
-const USAGE: &str = "usage: raftlab-bench [--reps N] [--entries N] [--batch N] [--size BYTES]";
+const USAGE: &str = "usage: raftlab-bench [--reps N] [--entries N] [--batch N] [--size BYTES] \
+                     [--max-msg-bytes BYTES]";
 
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
@@ -690,6 +693,7 @@ fn parse_args() -> Result<Options, String> {
             "--entries" => options.workload.entries = value("--entries")?,
             "--batch" => options.workload.batch = value("--batch")?,
             "--size" => options.workload.size = value("--size")? as usize,
+            "--max-msg-bytes" => options.workload.max_size_per_msg = value("--max-msg-bytes")?,
             "--child" => {
                 let name = args.next().unwrap_or_default();
                 options.child = Some(

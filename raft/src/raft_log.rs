@@ -21,7 +21,7 @@ use crate::errors::{Error, Result, StorageError};
 use crate::log_unstable::Unstable;
 use crate::storage::{NO_LIMIT, Storage};
 use crate::types::{Entry, Index, Snapshot, Term};
-use crate::util::limit_size;
+use crate::util::{fitting_prefix, limit_size};
 
 /// How many times [`RaftLog::all_entries`] retries when the application
 /// compacts the storage under it.
@@ -431,11 +431,19 @@ impl<S: Storage> RaftLog<S> {
             if (ents.len() as u64) < stored_hi - lo {
                 return Ok(ents);
             }
+            // A storage that ignores the limit is held to it here.
+            limit_size(&mut ents, max_size);
+            if (ents.len() as u64) < stored_hi - lo {
+                return Ok(ents);
+            }
         }
         if hi > offset {
-            ents.extend_from_slice(self.unstable.slice(lo.max(offset), hi));
+            // Copy only the unstable entries that fit after the stored ones.
+            let unstable = self.unstable.slice(lo.max(offset), hi);
+            let used = ents.iter().map(Entry::size).sum();
+            let fitting = fitting_prefix(unstable, used, max_size);
+            ents.extend_from_slice(&unstable[..fitting]);
         }
-        limit_size(&mut ents, max_size);
         Ok(ents)
     }
 
