@@ -512,10 +512,10 @@ impl<S: Storage> Raft<S> {
         self.read_only = ReadOnly::new(self.read_only.option);
     }
 
-    /// Gives `es` this leader's term and the next indexes, and appends them
-    /// to the local log. Returns false, appending nothing, when the
-    /// uncommitted log is full.
-    pub fn append_entry(&mut self, es: &mut [Entry]) -> bool {
+    /// Gives `es` this leader's term and the next indexes, and moves them
+    /// into the local log, leaving `es` empty. Returns false, appending
+    /// nothing and leaving `es` as it was, when the uncommitted log is full.
+    pub fn append_entry(&mut self, es: &mut Vec<Entry>) -> bool {
         let li = self.raft_log.last_index();
         for (i, e) in es.iter_mut().enumerate() {
             e.term = self.term;
@@ -528,7 +528,7 @@ impl<S: Storage> Raft<S> {
             );
             return false;
         }
-        let li = self.raft_log.append(es);
+        let li = self.raft_log.append(std::mem::take(es));
         if let Some(pr) = self.prs.get_mut(self.id) {
             pr.maybe_update(li);
         }
@@ -692,7 +692,7 @@ impl<S: Storage> Raft<S> {
         // Conservatively, a conf change may be pending anywhere in the log
         // this leader inherited; no new one until all of it is applied.
         self.pending_conf_index = self.raft_log.last_index();
-        let mut empty = [Entry::default()];
+        let mut empty = vec![Entry::default()];
         assert!(
             self.append_entry(&mut empty),
             "{} could not append the empty entry of its new term",
@@ -1609,7 +1609,7 @@ impl<S: Storage> Raft<S> {
         }
         if let Some(last_new) = self
             .raft_log
-            .maybe_append(m.index, m.log_term, m.commit, &m.entries)
+            .maybe_append(m.index, m.log_term, m.commit, m.entries)
         {
             let mut resp = Message::new(MessageType::MsgAppResp, self.id, m.from);
             resp.index = last_new;

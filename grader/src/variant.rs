@@ -10,6 +10,7 @@
 //! ```text
 //! <root>/
 //!   Cargo.toml, Cargo.lock, raft/, grader/       the user's tree: only read
+//!   bench/                                       (copied too when present)
 //!   solutions/raft.rs                            the reference (instructors only)
 //!   target/raftlab/
 //!     target/                                    CARGO_TARGET_DIR of every variant
@@ -44,6 +45,12 @@ const BUILD_CONFIG: [&str; 7] = [
     ".rustfmt.toml",
     "clippy.toml",
 ];
+
+/// Crates outside the root workspace (each a `[workspace]` of its own, in
+/// the root's `exclude` list) that build against `../raft` and so must see
+/// the variant's `raft.rs`: copied too, when present. `bench/` compares the
+/// library with raft-rs, which students never compile.
+const DETACHED_CRATES: [&str; 1] = ["bench"];
 
 /// Directory names never copied, at any depth: build output and git data.
 const SKIPPED_NAMES: [&str; 2] = ["target", ".git"];
@@ -295,8 +302,9 @@ pub fn raft_source(root: &Path, variant: &Variant) -> Result<String, String> {
 }
 
 /// Creates or refreshes the scratch copy of the workspace for `variant` and
-/// returns its directory. Copies `Cargo.toml`, the workspace members and the
-/// build configuration (`Cargo.lock`, `.cargo/`, toolchain and lint files),
+/// returns its directory. Copies `Cargo.toml`, the workspace members, the
+/// detached crates that build against them (`bench/`) and the build
+/// configuration (`Cargo.lock`, `.cargo/`, toolchain and lint files),
 /// skipping `target/` and `.git/`, then writes the variant's
 /// `raft/src/raft.rs`. Only files whose content changed are written, and
 /// files that vanished from the source are removed from the copy. The user's
@@ -318,6 +326,7 @@ pub fn prepare(root: &Path, variant: &Variant) -> Result<PathBuf, String> {
     let copied: Vec<&str> = members
         .iter()
         .map(String::as_str)
+        .chain(DETACHED_CRATES)
         .chain(BUILD_CONFIG)
         .collect();
     for name in &copied {

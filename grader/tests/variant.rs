@@ -45,6 +45,11 @@ impl Workspace {
             ("grader/Cargo.toml", "[package]\nname = \"grader\"\n"),
             ("grader/src/lib.rs", "//! grader\n"),
             ("grader/tests/old.rs", "#[test]\nfn old() {}\n"),
+            (
+                "bench/Cargo.toml",
+                "[package]\nname = \"raftlab-bench\"\n[workspace]\n",
+            ),
+            ("bench/target/release/junk", "build output\n"),
             (".git/HEAD", "ref: refs/heads/main\n"),
             ("target/debug/junk", "build output\n"),
             ("solutions/raft.rs", REFERENCE),
@@ -125,6 +130,7 @@ fn prepare_copies_the_crates_and_writes_the_variant() {
     let expected: Vec<PathBuf> = [
         "Cargo.lock",
         "Cargo.toml",
+        "bench/Cargo.toml",
         "grader/Cargo.toml",
         "grader/src/lib.rs",
         "grader/tests/old.rs",
@@ -138,7 +144,7 @@ fn prepare_copies_the_crates_and_writes_the_variant() {
     .collect();
     assert_eq!(
         copied, expected,
-        "no target/, .git/, solutions/ or stray files"
+        "the members and bench/, but no target/, .git/, solutions/ or stray files"
     );
     assert_eq!(
         read(dir.join("raft/src/raft.rs")),
