@@ -320,6 +320,9 @@ pub fn prepare(root: &Path, variant: &Variant) -> Result<PathBuf, String> {
         ));
     }
 
+    let manifest = tag_version(&manifest, &variant.slug())
+        .map_err(|e| format!("{}: {e}", root.join("Cargo.toml").display()))?;
+
     let mut tree = Tree::default();
     tree.files
         .insert(PathBuf::from("Cargo.toml"), manifest.into_bytes());
@@ -344,6 +347,48 @@ pub fn prepare(root: &Path, variant: &Variant) -> Result<PathBuf, String> {
     }
     tree.write(&dir)?;
     Ok(dir)
+}
+
+/// Gives the workspace's crates a version of their own in a variant:
+/// `0.1.0` becomes `0.1.0-rl-minus-e3`.
+///
+/// All variants share one target directory, and cargo names a workspace
+/// crate's build by its name and version, not by where its sources are. Two
+/// variants with one version would therefore overwrite each other's `raft`
+/// and, judging freshness by file times, could run one variant's code as
+/// another's. A version per variant keeps their builds apart (and each one
+/// incremental), while the registry dependencies are still built once.
+fn tag_version(manifest: &str, slug: &str) -> Result<String, String> {
+    let tag: String = slug
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let mut in_package = false;
+    let mut tagged = false;
+    let mut out = String::with_capacity(manifest.len() + tag.len() + 4);
+    for line in manifest.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_package = trimmed == "[workspace.package]";
+        }
+        if in_package && !tagged && trimmed.starts_with("version") {
+            if let Some((key, value)) = line.split_once('=') {
+                let version = value.trim().trim_matches('"');
+                let ending = if line.ends_with('\n') { "\n" } else { "" };
+                out.push_str(&format!("{}= \"{version}-rl-{tag}\"{ending}", key));
+                tagged = true;
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    if !tagged {
+        return Err(
+            "no `version` in [workspace.package]: variants need one to keep their builds apart"
+                .into(),
+        );
+    }
+    Ok(out)
 }
 
 /// The files a scratch copy should hold, relative to the workspace root.
@@ -495,5 +540,20 @@ mod tests {
             variant_dir(root, &Variant::Reference),
             Path::new("/w/target/raftlab/variants/reference")
         );
+    }
+
+    #[test]
+    fn each_variant_gets_its_own_workspace_version() {
+        let manifest = "[workspace]\nmembers = [\"raft\"]\n\n[workspace.package]\nedition = \"2024\"\nversion = \"0.1.0\"\n\n[workspace.dependencies]\nrand = { version = \"0.9\" }\n";
+        let tagged = tag_version(manifest, "mutant-e5_vote_twice").unwrap();
+        assert!(
+            tagged.contains("version = \"0.1.0-rl-mutant-e5-vote-twice\"\n"),
+            "{tagged}"
+        );
+        assert!(
+            tagged.contains("rand = { version = \"0.9\" }"),
+            "dependencies keep their versions: {tagged}"
+        );
+        assert!(tag_version("[workspace]\n", "reference").is_err());
     }
 }
