@@ -455,7 +455,7 @@ impl HttpClient {
         path: &str,
         body: &[u8],
     ) -> Result<ClientResponse, ClientError> {
-        let mut conn = match self.conn.take() {
+        let mut conn = match self.conn.take().filter(still_open) {
             Some(c) => c,
             None => self.connect()?,
         };
@@ -473,6 +473,23 @@ impl HttpClient {
         }
         Ok(resp)
     }
+}
+
+/// Whether a kept-alive connection can carry another request: the server
+/// has not closed it (a restart, a crash) and sent nothing unasked. Sending
+/// on a closed one would turn a request nobody received into one of
+/// unknown outcome.
+fn still_open(conn: &BufReader<TcpStream>) -> bool {
+    if !conn.buffer().is_empty() {
+        return false;
+    }
+    let s = conn.get_ref();
+    if s.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    let open = matches!(s.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+    open && s.set_nonblocking(false).is_ok()
 }
 
 /// Reads a response; also says whether the connection may be reused.

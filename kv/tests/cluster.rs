@@ -14,7 +14,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,7 @@ use kv::client::{KvClient, Outcome};
 use kv::http::HttpClient;
 use kv::json::{self, Value};
 use kv::lincheck::{self, Action, Operation, Verdict};
+use raft::{ConfState, Config, MemStorage, Message, RawNode, StateType};
 
 /// How long any one wait may take before the test fails.
 const WAIT: Duration = Duration::from_secs(30);
@@ -271,6 +272,90 @@ fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// The first `todo!("RaftLab ...")` a tiny in-process cluster runs into
+/// (three nodes over `MemStorage`: an election, then a commit), or `None`
+/// when `raft/src/raft.rs` is complete enough to run a server. Computed
+/// once.
+fn unfinished_step() -> Option<String> {
+    static FOUND: OnceLock<Option<String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let payload = thread::spawn(probe_raft).join().err()?;
+            let text = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            // Any other panic is a real failure: let the tests run and show it.
+            text.contains("RaftLab").then_some(text)
+        })
+        .clone()
+}
+
+/// Elects a leader among three in-process nodes and commits one entry;
+/// panics where the library does. Bounded to 200 rounds; not reaching the
+/// commit is left for the real tests to report.
+fn probe_raft() {
+    let cs = ConfState {
+        voters: vec![1, 2, 3],
+        learners: vec![],
+    };
+    let mut nodes: Vec<(RawNode<MemStorage>, MemStorage)> = (1..=3)
+        .map(|id| {
+            let store = MemStorage::new_with_conf_state(cs.clone());
+            let mut cfg = Config::new(id);
+            cfg.seed = 7;
+            (
+                RawNode::new(&cfg, store.clone()).expect("a valid config"),
+                store,
+            )
+        })
+        .collect();
+    let mut proposed = false;
+    for _ in 0..200 {
+        let mut inflight: Vec<Message> = Vec::new();
+        for (node, store) in &mut nodes {
+            node.tick();
+            if node.has_ready() {
+                let rd = node.ready();
+                if let Some(hs) = rd.hard_state {
+                    store.wl().set_hard_state(hs);
+                }
+                store.wl().append(&rd.entries).expect("append");
+                inflight.extend(rd.messages.iter().cloned());
+                node.advance(rd);
+            }
+        }
+        for m in inflight {
+            let to = (m.to - 1) as usize;
+            let _ = nodes[to].0.step(m);
+        }
+        let leader = nodes
+            .iter()
+            .position(|(n, _)| n.raft.state == StateType::Leader);
+        if let Some(l) = leader {
+            if !proposed {
+                proposed = nodes[l].0.propose(b"probe".to_vec()).is_ok();
+            } else if nodes.iter().all(|(n, _)| n.raft.raft_log.committed >= 2) {
+                return;
+            }
+        }
+    }
+}
+
+/// Skips a cluster test, saying why, when the Raft has unfinished steps.
+macro_rules! require_complete_raft {
+    () => {
+        if let Some(why) = unfinished_step() {
+            eprintln!(
+                "skipped: raft/src/raft.rs has unfinished steps ({why}); run on the reference \
+                 with `cargo run -q -p grader --bin raftlab -- exec --solution -- cargo test -p kv`"
+            );
+            return;
+        }
+    };
+}
+
 fn must_put(client: &mut KvClient, key: &str, value: &str) {
     let got = client.put(key.as_bytes(), value.as_bytes());
     assert_eq!(got, Outcome::Done, "put {key}={value}");
@@ -288,6 +373,7 @@ fn killed_leader_is_replaced_and_catches_up_when_restarted() {
     // Write, kill -9 the leader, keep writing through the new one, restart
     // the old leader: it catches up (by snapshot: the log was compacted
     // meanwhile) and serves linearizable reads of everything.
+    require_complete_raft!();
     let mut c = Cluster::start(
         "failover",
         3,
@@ -337,6 +423,7 @@ fn killed_leader_is_replaced_and_catches_up_when_restarted() {
 fn a_crashed_node_recovers_every_acknowledged_write() {
     // A one-node cluster, killed with SIGKILL after each acknowledged
     // write batch, restarts with all of them, across snapshots.
+    require_complete_raft!();
     let mut c = Cluster::start(
         "restart",
         1,
@@ -370,6 +457,7 @@ fn a_damaged_log_is_cut_or_refused_on_restart() {
     // On the real server: a torn last record is cut with a warning and the
     // node serves; damage before it stops the node with the file and the
     // offset in the message.
+    require_complete_raft!();
     let mut c = Cluster::start("damage", 1, &[]);
     c.wait_leader();
     let mut client = c.client();
@@ -410,6 +498,7 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
     // Malformed requests, unknown routes, oversized keys and values: each
     // gets a 4xx/5xx with a reason, and the data is intact afterwards. A
     // node without a quorum answers 503.
+    require_complete_raft!();
     let mut c = Cluster::prepare("bad-input", 3, &[]);
     c.spawn(1);
     // Alone of three, node 1 can never elect a leader.
@@ -499,6 +588,7 @@ fn concurrent_history_with_a_leader_crash_is_linearizable() {
     // Six clients, each on its own node, put, get and delete three keys at
     // once while the leader is killed and later restarted. The recorded
     // history must be linearizable.
+    require_complete_raft!();
     const CLIENTS: usize = 6;
     const OPS_PER_CLIENT: usize = 80;
     let mut c = Cluster::start("linearizable", 3, &[]);
