@@ -348,8 +348,9 @@ macro_rules! require_complete_raft {
     () => {
         if let Some(why) = unfinished_step() {
             eprintln!(
-                "skipped: raft/src/raft.rs has unfinished steps ({why}); run on the reference \
-                 with `cargo run -q -p grader --bin raftlab -- exec --solution -- cargo test -p kv`"
+                "skipped: raft/src/raft.rs has unfinished steps ({why}); finish them, or run \
+                 on the reference: cargo run -q -p grader --bin raftlab -- exec --solution -- \
+                 cargo test -p kv"
             );
             return;
         }
