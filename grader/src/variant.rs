@@ -371,14 +371,16 @@ fn tag_version(manifest: &str, slug: &str) -> Result<String, String> {
         if trimmed.starts_with('[') {
             in_package = trimmed == "[workspace.package]";
         }
-        if in_package && !tagged && trimmed.starts_with("version") {
-            if let Some((key, value)) = line.split_once('=') {
-                let version = value.trim().trim_matches('"');
-                let ending = if line.ends_with('\n') { "\n" } else { "" };
-                out.push_str(&format!("{}= \"{version}-rl-{tag}\"{ending}", key));
-                tagged = true;
-                continue;
-            }
+        if in_package
+            && !tagged
+            && trimmed.starts_with("version")
+            && let Some((key, value)) = line.split_once('=')
+        {
+            let version = value.trim().trim_matches('"');
+            let ending = if line.ends_with('\n') { "\n" } else { "" };
+            out.push_str(&format!("{key}= \"{version}-rl-{tag}\"{ending}"));
+            tagged = true;
+            continue;
         }
         out.push_str(line);
     }
@@ -395,6 +397,8 @@ fn tag_version(manifest: &str, slug: &str) -> Result<String, String> {
 #[derive(Default)]
 struct Tree {
     files: BTreeMap<PathBuf, Vec<u8>>,
+    /// The permissions of copied files, so scripts stay executable.
+    modes: BTreeMap<PathBuf, fs::Permissions>,
     dirs: BTreeSet<PathBuf>,
 }
 
@@ -418,6 +422,8 @@ impl Tree {
         if metadata.is_file() {
             self.files
                 .insert(relative.to_path_buf(), fs::read(&path).map_err(error)?);
+            self.modes
+                .insert(relative.to_path_buf(), metadata.permissions());
         } else if metadata.is_dir() {
             self.dirs.insert(relative.to_path_buf());
             for entry in fs::read_dir(&path).map_err(error)? {
@@ -462,7 +468,11 @@ impl Tree {
     fn write(&self, dir: &Path) -> Result<(), String> {
         for (relative, content) in &self.files {
             let path = dir.join(relative);
-            if fs::read(&path).is_ok_and(|existing| existing == *content) {
+            let mode = self.modes.get(relative);
+            let same_mode = |p: &Path| {
+                mode.is_none_or(|m| fs::metadata(p).is_ok_and(|have| have.permissions() == *m))
+            };
+            if fs::read(&path).is_ok_and(|existing| existing == *content) && same_mode(&path) {
                 continue;
             }
             if let Some(parent) = path.parent() {
@@ -471,6 +481,10 @@ impl Tree {
             }
             fs::write(&path, content)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            if let Some(mode) = mode {
+                fs::set_permissions(&path, mode.clone())
+                    .map_err(|e| format!("cannot set the mode of {}: {e}", path.display()))?;
+            }
         }
         Ok(())
     }
