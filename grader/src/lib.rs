@@ -14,6 +14,7 @@
 //! | [`report`], [`weights`] | verdicts per step, the table, results.json, JUnit |
 
 pub mod case;
+pub mod docs;
 pub mod report;
 pub mod runner;
 pub mod scenarios;
