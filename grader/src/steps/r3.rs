@@ -111,7 +111,7 @@ fn run_row(ctx: &mut Ctx, i: usize, row: Row) -> Outcome {
         row.want_commit,
         "after {context}: commit"
     );
-    util::check_msgs(&context, &sent, &[row.want_reply])
+    util::check_sent(&context, &sent, &[row.want_reply])
 }
 
 /// The log [`util::storage`] builds from `terms`, then `more`.
@@ -155,7 +155,7 @@ fn check_clock_and_leader(
         (StateType::Follower, 2),
         "after {context}: (state, term)"
     );
-    util::check_msgs(&context, &sent, &[want_reply])
+    util::check_sent(&context, &sent, &[want_reply])
 }
 
 fn resets_clock_and_records_leader(ctx: &mut Ctx) -> Outcome {
