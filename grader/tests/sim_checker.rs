@@ -196,13 +196,6 @@ fn committed_entries_are_final() {
         "committed entries are final",
         &["n1 overwrote its committed entry 2@1 with 2@2"],
     );
-    // A follower that truncates without a conflict cuts committed entries.
-    let mut c = two_committed();
-    fires(
-        c.on_persist_entries(2, &[e(1, 1, "a")], 11),
-        "committed entries are final",
-        &["n2 cut its log back to index 1, below its commit index 2"],
-    );
 }
 
 #[test]
@@ -337,4 +330,22 @@ fn the_log_has_no_gaps_and_no_falling_terms() {
         "log terms never decrease",
         &["n1", "2@1", "term 2"],
     );
+}
+
+#[test]
+fn no_truncation_without_a_conflict() {
+    let mut c = Checker::new();
+    c.on_persist_entries(2, &[e(1, 1, "a"), e(2, 1, "b"), e(3, 1, "c")], 1)
+        .unwrap();
+    // A stale append of 1..=2 again: nothing conflicts, so 3 must stay.
+    fires(
+        c.on_persist_entries(2, &[e(1, 1, "a"), e(2, 1, "b")], 2),
+        "no truncation without a conflict",
+        &["t=2", "n2", "1..=2", "3..=3"],
+    );
+    // A conflict at 2 deletes 2 and 3.
+    let mut c = Checker::new();
+    c.on_persist_entries(2, &[e(1, 1, "a"), e(2, 1, "b"), e(3, 1, "c")], 1)
+        .unwrap();
+    c.on_persist_entries(2, &[e(2, 2, "x")], 2).unwrap();
 }

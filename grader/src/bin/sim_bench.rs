@@ -162,6 +162,7 @@ fn long_run(entries: u64) -> Result<(u64, u64, u64), grader::case::Failure> {
         drop_rate: 0.05,
         duplicate_rate: 0.05,
         max_extra_delay: 2,
+        ..Faults::default()
     });
     let mut proposed = 0u64;
     let mut crashed: Option<u64> = None;

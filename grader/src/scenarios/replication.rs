@@ -5,8 +5,11 @@
 //!
 //! Bounds are in election timeouts (`E`, 10 ticks). A proposal must be
 //! committed within [`COMMIT_BOUND`] election timeouts once a majority can
-//! talk: enough to elect a leader and replicate, with room for a split vote
-//! or two.
+//! talk: enough to elect a leader and replicate. After a long run of
+//! crashes, partitions and delayed messages, terms and logs are scattered
+//! and the election that ends it may take several rounds; over 10,000 seeds
+//! of every scenario the worst commit took 13.6 E (p99 6.1 E), and the
+//! tail falls geometrically, so 25 E leaves it out of reach.
 
 use raft::{Index, MessageType, NodeId, StateType};
 use rand::Rng;
@@ -18,7 +21,7 @@ use crate::{check, check_eq};
 
 /// Election timeouts within which a connected majority must commit a
 /// proposal.
-pub const COMMIT_BOUND: u64 = 12;
+pub const COMMIT_BOUND: u64 = 25;
 
 fn case(name: &'static str, purpose: &'static str, run: fn(&mut Ctx) -> Outcome) -> Case {
     Case {
@@ -90,6 +93,16 @@ pub fn cases() -> Vec<Case> {
             "replication::figure8",
             "5 nodes whose leaders keep crashing between proposals: entries of earlier terms are never committed by counting (§5.4.2, Figure 8).",
             figure8,
+        ),
+        case(
+            "replication::figure8_paper",
+            "The paper's Figure 8 step by step: an entry of an earlier term stored on a majority is not committed by counting, and a later leader overwrites it (§5.4.2).",
+            figure8_paper,
+        ),
+        case(
+            "replication::figure8_unreliable",
+            "Figure 8 over a network that drops, duplicates and long delays messages, with leaders cut off instead of crashed (§5.4.2).",
+            figure8_unreliable,
         ),
         case(
             "replication::unreliable_agree",
@@ -305,8 +318,10 @@ fn message_counts(ctx: &mut Ctx) -> Outcome {
     })
 }
 
-/// Messages sent until the first leader of 3 nodes is followed.
-const ELECTION_MESSAGES: u64 = 30;
+/// Messages sent until the first leader of 3 nodes is followed: the classic
+/// lab's 30 calls, each a request and its response. A round costs a
+/// candidate 4 messages; over 10,000 seeds the worst election took 26.
+const ELECTION_MESSAGES: u64 = 60;
 /// `MsgApp`s per proposal per follower: the entry, then the new commit
 /// index.
 const APPEND_MESSAGES_PER_PROPOSAL: u64 = 2;
@@ -758,24 +773,27 @@ fn crash_restart_majority(ctx: &mut Ctx) -> Outcome {
     })
 }
 
-/// Leader crashes in [`figure8`].
-const FIGURE8_ROUNDS: u64 = 60;
+/// Rounds of [`figure8`] and [`figure8_unreliable`].
+const FIGURE8_ROUNDS: u64 = 100;
+
+/// The cluster of the Figure 8 scenarios: appends carry one entry each, so
+/// a new leader brings a follower up to date one entry per message and the
+/// follower acknowledges entries of earlier terms before the leader's own.
+/// That is when counting replicas of an old entry would commit it (§5.4.2).
+fn figure8_options() -> Options {
+    let mut opts = Options::new(5);
+    opts.max_size_per_msg = 1;
+    opts
+}
 
 fn figure8(ctx: &mut Ctx) -> Outcome {
-    run_scenario(ctx, Options::new(5), |sim| {
+    run_scenario(ctx, figure8_options(), |sim| {
         let e = sim.election_ticks();
         let all = sim.ids();
         let mut next = 0u64;
         commit(sim, &value(next), 1)?;
         for _ in 0..FIGURE8_ROUNDS {
-            // Every node that thinks it leads takes a proposal, as clients
-            // talking to stale leaders would make.
-            for &n in &all {
-                if sim.role(n).is_some_and(|(r, _)| r == StateType::Leader) {
-                    next += 1;
-                    sim.propose(n, value(next))?;
-                }
-            }
+            propose_at_leaders(sim, &mut next)?;
             let pause = if sim.rng().random_bool(0.1) {
                 sim.rng().random_range(0..e / 2)
             } else {
@@ -806,13 +824,196 @@ fn figure8(ctx: &mut Ctx) -> Outcome {
     })
 }
 
+/// Every node that thinks it leads takes a proposal, as clients talking to
+/// stale leaders would make.
+fn propose_at_leaders(sim: &mut Sim, next: &mut u64) -> Outcome {
+    for n in sim.ids() {
+        if sim.role(n).is_some_and(|(r, _)| r == StateType::Leader) {
+            *next += 1;
+            sim.propose(n, value(*next))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs until `node` becomes leader, making it campaign at once and again
+/// every round trip and a tick: a rejection tells it the highest term
+/// around, and its next campaign goes above it (the scenario leaves no one
+/// else able to win). Returns at the tick it won, before its first appends
+/// arrive anywhere.
+fn elect(sim: &mut Sim, node: NodeId) -> Outcome {
+    let every = 2 * sim.options().latency + 1;
+    let bound = commit_bound(sim);
+    let start = sim.now();
+    let deadline = start + measure::stretched(bound);
+    loop {
+        if sim.role(node).is_some_and(|(r, _)| r == StateType::Leader) {
+            measure::observe(|| format!("n{node} elected"), sim.now() - start, bound);
+            return Ok(());
+        }
+        if sim.now() >= deadline {
+            return Err(sim.fail(format!(
+                "n{node} not elected within {bound} ticks though it campaigned every {every} ticks (nodes: {})",
+                sim.describe_nodes()
+            )));
+        }
+        if (sim.now() - start).is_multiple_of(every) {
+            sim.campaign(node)?;
+        }
+        sim.tick()?;
+    }
+}
+
+/// The term of `node`'s persisted entry at `index` (0 if none).
+fn term_at(sim: &Sim, node: NodeId, index: Index) -> u64 {
+    sim.checker().log_term(node, index)
+}
+
+fn figure8_paper(ctx: &mut Ctx) -> Outcome {
+    run_scenario(ctx, figure8_options(), |sim| {
+        // (a) s1 leads and gets an entry x to s2 only.
+        let s1 = sim.wait_leader(commit_bound(sim))?;
+        sim.wait_converged(commit_bound(sim))?;
+        let mut others: Vec<NodeId> = sim.ids().into_iter().filter(|&n| n != s1).collect();
+        others.shuffle(sim.rng());
+        let (s2, s3, s4, s5) = (others[0], others[1], others[2], others[3]);
+        sim.note(|| format!("(a) n{s1} leads and stores x on n{s2} only"));
+        sim.partition(&[&[s1, s2], &[s3, s4, s5]]);
+        let x_index = propose_at(sim, s1, b"x".to_vec())?;
+        let t1 = sim.term(s1);
+        sim.run_until("x stored on the second node", commit_bound(sim), |s| {
+            term_at(s, s2, x_index) == t1
+        })?;
+
+        // (b) s1 crashes; s5 wins the next term with the votes of s3 and
+        // s4, and is cut off before its empty entry reaches anyone.
+        sim.note(|| format!("(b) n{s1} crashes; n{s5} wins with n{s3} and n{s4}, then is cut off"));
+        sim.crash(s1);
+        elect(sim, s5)?;
+        let t2 = sim.term(s5);
+        sim.isolate(s5);
+        sim.run(2)?;
+        sim.crash(s5);
+
+        // (c) s1 restarts and leads again, with the votes of s2 and s3; it
+        // brings s3 up to date one entry per message. Once s3 holds x, the
+        // leader's messages to s3 are cut: x is on a majority (s1, s2, s3),
+        // the new leader's own entry is not.
+        sim.note(|| {
+            format!("(c) n{s1} restarts, wins with n{s2} and n{s3}, and replicates x to n{s3}")
+        });
+        sim.restart(s1)?;
+        sim.partition(&[&[s1, s2, s3], &[s4], &[s5]]);
+        elect(sim, s1)?;
+        let leader = s1;
+        let t3 = sim.term(leader);
+        sim.run_until("x stored on the third node", commit_bound(sim), |s| {
+            term_at(s, s3, x_index) == t1
+        })?;
+        sim.cut(leader, s3);
+        sim.run(4)?;
+        check!(
+            sim.commit_index(leader) < x_index,
+            "t={}: n{leader}, leader of term {t3}, committed index {} though the only entry there of its own term is not on a majority: x@{t1} at {x_index} may be committed only through an entry of term {t3} (§5.4.2, Figure 8)",
+            sim.now(),
+            sim.commit_index(leader)
+        );
+
+        // (d) the leader crashes; s5 restarts and wins with s3 and s4: its
+        // entry of term t2 at x's index is newer than x, so it overwrites x.
+        sim.note(|| format!("(d) n{s1} and n{s2} crash; n{s5} wins with n{s3} and n{s4}"));
+        sim.crash(s1);
+        sim.crash(s2);
+        sim.restart(s5)?;
+        sim.partition(&[&[s3, s4, s5], &[s1], &[s2]]);
+        elect(sim, s5)?;
+        sim.run_until(
+            &format!("n{s5}'s entry replacing x on n{s3}"),
+            commit_bound(sim),
+            |s| term_at(s, s3, x_index) == t2,
+        )?;
+
+        // Everyone back: one log, without x.
+        sim.note(|| "(e) everyone back".to_string());
+        sim.heal();
+        sim.restart(s1)?;
+        sim.restart(s2)?;
+        commit(sim, &value(1), 5)?;
+        sim.wait_converged(commit_bound(sim))?;
+        if let Some(a) = sim.applied(s1).iter().find(|a| a.data == b"x") {
+            return Err(sim.fail(format!(
+                "n{s1} applied x at {}@{}, which was overwritten in term {t2}",
+                a.index, a.term
+            )));
+        }
+        Ok(())
+    })
+}
+
+fn figure8_unreliable(ctx: &mut Ctx) -> Outcome {
+    run_scenario(ctx, figure8_options(), |sim| {
+        let e = sim.election_ticks();
+        let all = sim.ids();
+        // Mostly short delays, and one message in ten held back for up to
+        // three election timeouts: long reordering, yet elections can
+        // still finish (Raft needs most messages to be much faster than an
+        // election timeout, §5.6).
+        sim.set_faults(Faults {
+            long_delay_rate: 0.1,
+            max_long_delay: 3 * e,
+            ..Faults::unreliable(2)
+        });
+        let mut next = 0u64;
+        commit(sim, &value(next), 1)?;
+        let mut cut_off: Vec<NodeId> = Vec::new();
+        for _ in 0..FIGURE8_ROUNDS {
+            propose_at_leaders(sim, &mut next)?;
+            let pause = if sim.rng().random_bool(0.1) {
+                sim.rng().random_range(0..e / 2)
+            } else {
+                sim.rng().random_range(0..3)
+            };
+            sim.run(pause)?;
+            let leader = all.iter().copied().find(|&n| {
+                !cut_off.contains(&n) && sim.role(n).is_some_and(|(r, _)| r == StateType::Leader)
+            });
+            let mut changed = false;
+            if let Some(l) = leader
+                && sim.rng().random_bool(0.5)
+            {
+                cut_off.push(l);
+                changed = true;
+            }
+            if all.len() - cut_off.len() < 3 {
+                let k = sim.rng().random_range(0..cut_off.len());
+                cut_off.remove(k);
+                changed = true;
+            }
+            if changed {
+                let connected: Vec<NodeId> = all
+                    .iter()
+                    .copied()
+                    .filter(|n| !cut_off.contains(n))
+                    .collect();
+                let groups: Vec<&[NodeId]> = std::iter::once(connected.as_slice())
+                    .chain(cut_off.chunks(1))
+                    .collect();
+                sim.partition(&groups);
+            }
+        }
+        sim.note(|| "reliable network, everyone connected".to_string());
+        sim.set_faults(Faults::default());
+        sim.heal();
+        next += 1;
+        commit(sim, &value(next), 5)?;
+        sim.wait_converged(commit_bound(sim))?;
+        Ok(())
+    })
+}
+
 fn unreliable_agree(ctx: &mut Ctx) -> Outcome {
     run_scenario(ctx, Options::new(5), |sim| {
-        sim.set_faults(Faults {
-            drop_rate: 0.1,
-            duplicate_rate: 0.1,
-            max_extra_delay: 3,
-        });
+        sim.set_faults(Faults::unreliable(3));
         let mut next = 0u64;
         for _ in 0..4 {
             // Five proposals at once, then one more waited for.
@@ -841,9 +1042,8 @@ fn unreliable_churn(ctx: &mut Ctx) -> Outcome {
     churn_with(
         ctx,
         Faults {
-            drop_rate: 0.1,
             duplicate_rate: 0.05,
-            max_extra_delay: 3,
+            ..Faults::unreliable(3)
         },
     )
 }

@@ -15,6 +15,7 @@
 //! |---|---|
 //! | election safety (§5.2): at most one leader per term | the leader of every term of the run |
 //! | log matching (§5.3) | every entry ever persisted, by (index, term), with a hash of the log up to it |
+//! | entries are deleted only after a conflict (§5.3) | each persisted batch against the log it overwrites |
 //! | leader completeness (§5.4) | a new leader's log holds the committed prefix, compared by hash |
 //! | state machine safety (§5.4.3) | the entry committed and applied at every index, first come |
 //! | terms and commit indexes never go back | the last persisted hard state of each node, across restarts |
@@ -190,6 +191,24 @@ impl Checker {
                 ));
             }
         }
+        // §5.3: "If an existing entry conflicts with a new one (same index
+        // but different terms), delete the existing entry and all that
+        // follow it": without a conflict nothing may be deleted, however
+        // stale or repeated the append.
+        let overlap_end = held.min(last_new);
+        let conflict = (first.index..=overlap_end)
+            .any(|k| log[(k - 1) as usize].term != ents[(k - first.index) as usize].term);
+        if !conflict && last_new < held {
+            return Err(violation(
+                now,
+                "no truncation without a conflict",
+                format!(
+                    "n{node} persisted entries {}..={last_new}, all matching its log, and dropped its entries {}..={held} with them",
+                    first.index,
+                    last_new + 1
+                ),
+            ));
+        }
         log.truncate((first.index - 1) as usize);
         let mut prefix = log.last().map_or(0, |s| s.prefix);
         let mut prev_term = log.last().map_or(0, |s| s.term);
@@ -262,14 +281,6 @@ impl Checker {
                 }
                 Some(_) => {}
             }
-        }
-        let len = self.logs[&node].len() as u64;
-        if len < commit {
-            return Err(violation(
-                now,
-                "committed entries are final",
-                format!("n{node} cut its log back to index {len}, below its commit index {commit}"),
-            ));
         }
         Ok(())
     }
@@ -566,6 +577,14 @@ impl Checker {
     /// `node` crashed: its state machine is gone, its storage is not.
     pub fn on_crash(&mut self, node: NodeId) {
         self.applied_upto.insert(node, 0);
+    }
+
+    /// The term of `node`'s persisted entry at `index`, 0 if it has none.
+    pub fn log_term(&self, node: NodeId, index: Index) -> Term {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.logs.get(&node)?.get(i as usize))
+            .map_or(0, |s| s.term)
     }
 
     /// The leader of every term so far, with the tick it won.

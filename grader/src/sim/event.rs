@@ -208,6 +208,24 @@ pub struct Faults {
     /// Every message waits a random `0..=max_extra_delay` ticks on top of
     /// the latency, so messages overtake one another.
     pub max_extra_delay: u64,
+    /// The chance that a message is held back much longer, in `[0, 1]`:
+    /// `max_extra_delay..=max_long_delay` ticks on top of the latency (a
+    /// packet stuck in a queue, arriving long after newer ones).
+    pub long_delay_rate: f64,
+    pub max_long_delay: u64,
+}
+
+impl Faults {
+    /// An unreliable network: 10% drops, 10% duplicates, up to `delay`
+    /// ticks of extra delay.
+    pub fn unreliable(delay: u64) -> Faults {
+        Faults {
+            drop_rate: 0.1,
+            duplicate_rate: 0.1,
+            max_extra_delay: delay,
+            ..Faults::default()
+        }
+    }
 }
 
 impl fmt::Display for Faults {
@@ -221,7 +239,16 @@ impl fmt::Display for Faults {
             self.drop_rate * 100.0,
             self.duplicate_rate * 100.0,
             self.max_extra_delay
-        )
+        )?;
+        if self.long_delay_rate > 0.0 {
+            write!(
+                f,
+                ", {:.0}% delayed up to {} ticks",
+                self.long_delay_rate * 100.0,
+                self.max_long_delay
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -54,7 +54,7 @@ pub fn take() -> Vec<Observation> {
 }
 
 /// The bound to enforce for a wait of `bound` ticks.
-pub(crate) fn stretched(bound: u64) -> u64 {
+pub fn stretched(bound: u64) -> u64 {
     MEASUREMENT.with(|m| {
         m.borrow()
             .as_ref()

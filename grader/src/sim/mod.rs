@@ -525,8 +525,12 @@ impl Sim {
 
     /// When a message sent now arrives.
     fn arrival(&mut self) -> u64 {
-        let extra = if self.faults.max_extra_delay > 0 {
-            self.rng.random_range(0..=self.faults.max_extra_delay)
+        let f = self.faults;
+        let long = f.long_delay_rate > 0.0 && self.rng.random_bool(f.long_delay_rate);
+        let extra = if long && f.max_long_delay > f.max_extra_delay {
+            self.rng.random_range(f.max_extra_delay..=f.max_long_delay)
+        } else if f.max_extra_delay > 0 {
+            self.rng.random_range(0..=f.max_extra_delay)
         } else {
             0
         };
@@ -589,6 +593,7 @@ impl Sim {
         }
         self.stats.delivered += 1;
         self.stats.events += 1;
+
         let raw = self
             .node_mut(to)
             .raw
@@ -1098,7 +1103,8 @@ impl Sim {
         self.faults = Faults {
             drop_rate: faults.drop_rate.clamp(0.0, 1.0),
             duplicate_rate: faults.duplicate_rate.clamp(0.0, 1.0),
-            max_extra_delay: faults.max_extra_delay,
+            long_delay_rate: faults.long_delay_rate.clamp(0.0, 1.0),
+            ..faults
         };
         self.record(|tick| Event::Faults { tick, faults });
     }
