@@ -45,7 +45,7 @@ pub mod measure;
 use std::collections::{BTreeMap, VecDeque};
 
 use raft::{
-    ConfState, Config, Entry, EntryType, Error, HardState, Index, MemStorage, Message, MessageType,
+    ConfState, Config, EntryType, Error, HardState, Index, MemStorage, Message, MessageType,
     NodeId, RawNode, StateType, Term,
 };
 use rand::rngs::StdRng;
@@ -1129,21 +1129,37 @@ impl Sim {
         self.events.iter().map(|e| e.to_string()).collect()
     }
 
-    /// Ends a scenario: on failure, puts the trace into `ctx` (when tracing)
-    /// and returns the outcome.
-    pub fn finish(&self, ctx: &mut Ctx, outcome: Outcome) -> Outcome {
+    /// Ends a scenario: when tracing, puts the trace into `ctx` if it
+    /// failed, and keeps its events for [`take_last_events`] either way.
+    pub fn finish(self, ctx: &mut Ctx, outcome: Outcome) -> Outcome {
         if outcome.is_err() && ctx.tracing {
             ctx.trace = self.trace();
             if let Err(f) = &outcome {
                 ctx.trace.push(format!("FAILED: {f}"));
             }
         }
+        if ctx.tracing {
+            LAST_EVENTS.with(|e| *e.borrow_mut() = self.events);
+        }
         outcome
     }
 }
 
+thread_local! {
+    /// The events of the last traced scenario this thread ran.
+    static LAST_EVENTS: std::cell::RefCell<Vec<Event>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The structured events of the last scenario this thread ran with
+/// `ctx.tracing` on (through [`run_scenario`] or [`Sim::finish`]), for
+/// drawing a timeline; empty if there was none. Takes them: a second call
+/// returns nothing.
+pub fn take_last_events() -> Vec<Event> {
+    LAST_EVENTS.with(|e| std::mem::take(&mut *e.borrow_mut()))
+}
+
 /// Runs `body` on a fresh cluster built from `ctx`'s seed, and hands the
-/// trace to `ctx` if it fails.
+/// trace to `ctx` if it fails (see [`Sim::finish`]).
 pub fn run_scenario(
     ctx: &mut Ctx,
     opts: Options,
@@ -1152,9 +1168,4 @@ pub fn run_scenario(
     let mut sim = Sim::new(ctx.seed, opts, ctx.tracing)?;
     let outcome = body(&mut sim);
     sim.finish(ctx, outcome)
-}
-
-/// The entry `e` as `7@3 "c12"`.
-pub fn describe_entry(e: &Entry) -> String {
-    EntryInfo::of(e).to_string()
 }
