@@ -323,6 +323,11 @@ pub enum Event {
         tick: u64,
         groups: Vec<Vec<NodeId>>,
     },
+    /// Every link to and from `node` is cut.
+    Isolate {
+        tick: u64,
+        node: NodeId,
+    },
     /// Messages from `from` to `to` are lost; the other direction works.
     Cut {
         tick: u64,
@@ -367,6 +372,7 @@ impl Event {
             | Event::Crash { tick, .. }
             | Event::Restart { tick, .. }
             | Event::Partition { tick, .. }
+            | Event::Isolate { tick, .. }
             | Event::Cut { tick, .. }
             | Event::LossyLink { tick, .. }
             | Event::Heal { tick }
@@ -445,6 +451,7 @@ impl fmt::Display for Event {
                 "restart n{node} (term {term}, commit {commit}, last index {last_index})"
             ),
             Event::Partition { groups, .. } => write!(f, "partition {}", groups_text(groups)),
+            Event::Isolate { node, .. } => write!(f, "isolate n{node}"),
             Event::Cut { from, to, .. } => write!(f, "cut n{from}→n{to}"),
             Event::LossyLink { from, to, rate, .. } => {
                 write!(f, "link n{from}→n{to} loses {:.0}%", rate * 100.0)

@@ -1056,8 +1056,7 @@ impl Sim {
             self.set_blocked(id, o, true);
             self.set_blocked(o, id, true);
         }
-        let groups = vec![vec![id], others];
-        self.record(|tick| Event::Partition { tick, groups });
+        self.record(|tick| Event::Isolate { tick, node: id });
     }
 
     /// Cuts the link from `from` to `to` only: messages the other way
