@@ -78,6 +78,8 @@ pub struct Ctx {
     pub trace: Vec<String>,
     /// Where to write an HTML timeline of the run, if asked.
     pub html: Option<std::path::PathBuf>,
+    /// The name of the case being run, for titles.
+    pub case: &'static str,
 }
 
 impl Ctx {

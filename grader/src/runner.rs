@@ -477,6 +477,7 @@ pub fn child_main(cases: &[Case], args: &[OsString]) -> ExitCode {
     for seed in first_seed..=last_seed {
         reporter.send(&format!("seed {}", format_seed(seed)));
         let mut ctx = Ctx::new(seed);
+        ctx.case = case.name;
         ctx.tracing = tracing;
         ctx.html = args.html.clone();
         let outcome = panic::catch_unwind(panic::AssertUnwindSafe(|| (case.run)(&mut ctx)));
@@ -1137,6 +1138,33 @@ pub struct TestArgs {
     pub help: bool,
 }
 
+/// Replays `case` at `seed` with a trace and writes its timeline page to
+/// `target/raftlab/timeline-<case>-<seed>.html` under the workspace (or the
+/// temporary directory outside one); returns the page's path.
+fn write_timeline(program: &Path, case: Case, seed: u64) -> Result<PathBuf, String> {
+    let dir = crate::variant::find_root()
+        .map(|root| root.join("target").join("raftlab"))
+        .unwrap_or_else(|_| std::env::temp_dir());
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(format!(
+        "timeline-{}-{}.html",
+        case.name.replace("::", "-"),
+        format_seed(seed)
+    ));
+    let options = Options {
+        only_seed: Some(seed),
+        trace: true,
+        html: Some(path.clone()),
+        ..Options::default()
+    };
+    run_case(program, &case, &options);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err("the replay wrote no page".into())
+    }
+}
+
 /// Runs one case in this process, for a debugger: no child, no time limit,
 /// and a panic is not caught, so the debugger stops where it happens.
 fn run_in_process(chosen: &[Case], options: &Options) -> ExitCode {
@@ -1149,6 +1177,7 @@ fn run_in_process(chosen: &[Case], options: &Options) -> ExitCode {
     };
     let seed = options.only_seed.unwrap_or(0);
     let mut ctx = Ctx::new(seed);
+    ctx.case = case.name;
     ctx.tracing = options.trace;
     ctx.html = options.html.clone();
     let outcome = (case.run)(&mut ctx);
@@ -1345,6 +1374,11 @@ pub fn test_main(cases: &[Case], args: &[OsString]) -> ExitCode {
         }
     };
     let results = run_cases(&program, &chosen, &args.options);
+    // The first scenario that failed, to draw its run once the table is out.
+    let first_failed_scenario = results
+        .iter()
+        .find(|r| matches!(r.case.kind, Kind::Scenario(_)) && r.status == Status::Fail)
+        .and_then(|r| r.seed.map(|seed| (r.case, seed)));
     let replay_prefix = std::env::var(REPLAY_ENV)
         .ok()
         .filter(|p| !p.trim().is_empty())
@@ -1371,6 +1405,20 @@ pub fn test_main(cases: &[Case], args: &[OsString]) -> ExitCode {
         out.push_str(&report.machine_lines());
     }
     print!("{out}");
+    if let Some((case, seed)) = first_failed_scenario
+        && !args.options.trace
+        && !args.machine
+    {
+        match write_timeline(&program, case, seed) {
+            Ok(path) => println!(
+                "Timeline of {} seed {}: {} (open it in a browser)",
+                case.name,
+                format_seed(seed),
+                path.display()
+            ),
+            Err(e) => eprintln!("raftlab test: no timeline of {}: {e}", case.name),
+        }
+    }
     let mut status = if report.passed() {
         ExitCode::SUCCESS
     } else {

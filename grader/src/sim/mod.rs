@@ -1137,6 +1137,14 @@ impl Sim {
                 ctx.trace.push(format!("FAILED: {f}"));
             }
         }
+        if let Some(path) = &ctx.html {
+            let title = format!("{} seed {}", ctx.case, crate::runner::format_seed(ctx.seed));
+            let failure = outcome.as_ref().err().map(|f| f.message.as_str());
+            let page = crate::timeline::Timeline::from_events(&title, &self.events, failure);
+            if let Err(e) = std::fs::write(path, page.to_html()) {
+                ctx.trace.push(format!("could not write the timeline {}: {e}", path.display()));
+            }
+        }
         if ctx.tracing {
             LAST_EVENTS.with(|e| *e.borrow_mut() = self.events);
         }
