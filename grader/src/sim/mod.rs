@@ -1142,7 +1142,10 @@ impl Sim {
             let failure = outcome.as_ref().err().map(|f| f.message.as_str());
             let page = crate::timeline::Timeline::from_events(&title, &self.events, failure);
             if let Err(e) = std::fs::write(path, page.to_html()) {
-                ctx.trace.push(format!("could not write the timeline {}: {e}", path.display()));
+                ctx.trace.push(format!(
+                    "could not write the timeline {}: {e}",
+                    path.display()
+                ));
             }
         }
         if ctx.tracing {
