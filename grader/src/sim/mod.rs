@@ -1176,6 +1176,23 @@ pub fn run_scenario(
     body: impl FnOnce(&mut Sim) -> Outcome,
 ) -> Outcome {
     let mut sim = Sim::new(ctx.seed, opts, ctx.tracing)?;
-    let outcome = body(&mut sim);
-    sim.finish(ctx, outcome)
+    if ctx.html.is_none() {
+        let outcome = body(&mut sim);
+        return sim.finish(ctx, outcome);
+    }
+    // Drawing a replay: a panic in the code under test must still leave
+    // its picture, so catch it, draw, and let it go on to the runner.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut sim))) {
+        Ok(outcome) => sim.finish(ctx, outcome),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic");
+            let message = format!("t={}: panicked: {what}", sim.now);
+            let _ = sim.finish(ctx, Err(Failure::new(message)));
+            std::panic::resume_unwind(payload)
+        }
+    }
 }
