@@ -378,6 +378,10 @@ impl Sim {
                 self.persist_hard_state(id, hs)?;
             }
 
+            // A role change is noted before the messages it caused, so the
+            // trace reads in cause-and-effect order.
+            self.observe_role(id)?;
+
             // 2. Send.
             for m in &rd.messages {
                 self.checker.on_send(m, now)?;
@@ -1128,10 +1132,10 @@ impl Sim {
         self.events.iter().map(|e| e.to_string()).collect()
     }
 
-    /// Ends a scenario: when tracing, puts the trace into `ctx` if it
-    /// failed, and keeps its events for [`take_last_events`] either way.
+    /// Ends a scenario: when tracing, puts the trace into `ctx` (with the
+    /// failure last, if it failed), draws the timeline if asked, and keeps its events for [`take_last_events`] either way.
     pub fn finish(self, ctx: &mut Ctx, outcome: Outcome) -> Outcome {
-        if outcome.is_err() && ctx.tracing {
+        if ctx.tracing {
             ctx.trace = self.trace();
             if let Err(f) = &outcome {
                 ctx.trace.push(format!("FAILED: {f}"));
