@@ -9,10 +9,15 @@
 //! | [`scenarios`] | cluster scenarios of the election and replication parts |
 //! | [`sim`] | the simulator and the invariant checker |
 //! | [`skeleton`], [`variant`] | the reference, the skeleton, mutants, scratch copies |
+//! | [`runner`] | runs each case in a child process; `raftlab test` |
+//! | [`report`], [`weights`] | verdicts per step, the table, results.json, JUnit |
 
 pub mod case;
+pub mod report;
+pub mod runner;
 pub mod scenarios;
 pub mod sim;
 pub mod skeleton;
 pub mod steps;
 pub mod variant;
+pub mod weights;

@@ -1,15 +1,19 @@
-//! `raftlab`: the instructors' command. Regenerates and checks the skeleton,
-//! and runs commands in variants of the workspace (see `grader::variant`).
+//! `raftlab`: grades raft/src/raft.rs (`test`, what `raftlab_test.sh` runs),
+//! regenerates and checks the skeleton, and runs commands in variants of the
+//! workspace (see `grader::variant`).
 //!
-//! Exit status: 0 on success, 1 when the work failed (a stale skeleton, an
-//! unreadable file), 2 on a usage error; `exec` exits with its command's
-//! status.
+//! Exit status: 0 on success, 1 when the work failed (a failing step, a
+//! stale skeleton, an unreadable file), 2 on a usage error; `exec` exits
+//! with its command's status. The hidden `__case` command is the child side
+//! of `test` (see `grader::runner`).
 
 use std::ffi::OsString;
 use std::fs;
 use std::io;
 use std::process::{Command, ExitCode, ExitStatus};
 
+use grader::case;
+use grader::runner;
 use grader::skeleton::{self, Step};
 use grader::variant::{self, RAFT_RS, REFERENCE_RS, Variant};
 
@@ -19,9 +23,10 @@ raftlab: RaftLab's instructor tool
 Usage: raftlab <COMMAND> [OPTIONS]
 
 Commands:
+  test       Grade raft/src/raft.rs step by step (or a variant of it)
   skeleton   Generate raft/src/raft.rs from solutions/raft.rs, or --check it
   exec       Run a command in a variant of the workspace
-  help       Print this help, or a command's: raftlab help exec
+  help       Print this help, or a command's: raftlab help test
 
 A variant is a scratch copy of the workspace under target/raftlab/variants/
 with raft/src/raft.rs replaced; all variants share the cargo target directory
@@ -115,12 +120,14 @@ fn run(args: &[OsString]) -> Result<ExitCode, Failure> {
         "help" => help(rest.first().and_then(|arg| arg.to_str())),
         "skeleton" => skeleton_command(rest),
         "exec" => exec_command(rest),
-        "test" | "validate" | "package" | "grade" => Err(Failure::Failed(format!(
+        "test" => test_command(rest),
+        runner::CHILD_COMMAND => Ok(runner::child_main(&case::all_cases(), rest)),
+        "validate" | "package" | "grade" => Err(Failure::Failed(format!(
             "`raftlab {command}` is not implemented yet"
         ))),
         _ => Err(usage(
             format!(
-                "unknown command {:?} (commands: skeleton, exec, help)",
+                "unknown command {:?} (commands: test, skeleton, exec, help)",
                 args[0].to_string_lossy()
             ),
             "",
@@ -131,6 +138,7 @@ fn run(args: &[OsString]) -> Result<ExitCode, Failure> {
 fn help(command: Option<&str>) -> Result<ExitCode, Failure> {
     let text = match command {
         None => USAGE,
+        Some("test") => runner::TEST_USAGE,
         Some("skeleton") => SKELETON_USAGE,
         Some("exec") => EXEC_USAGE,
         Some(other) => {
@@ -256,6 +264,78 @@ fn variant_flag(
             .map_err(|e| usage(format!("--minus: {e}"), help)),
     };
     Some(variant.map(|variant| (variant, taken)))
+}
+
+/// `raftlab test [VARIANT] [OPTIONS]`: grades the committed raft.rs in this
+/// process; for a variant, builds that variant's `raftlab` and hands it the
+/// other options.
+fn test_command(args: &[OsString]) -> Result<ExitCode, Failure> {
+    let mut chosen: Option<(Variant, Vec<OsString>)> = None;
+    let mut rest: Vec<OsString> = Vec::new();
+    let mut index = 0;
+    while index < args.len() {
+        match variant_flag(&args[index..], "test") {
+            Some(parsed) => {
+                let (variant, taken) = parsed?;
+                if let Some((_, first)) = &chosen {
+                    return Err(usage(
+                        format!(
+                            "choose one variant, not both {} and {}",
+                            first[0].to_string_lossy(),
+                            args[index].to_string_lossy()
+                        ),
+                        "test",
+                    ));
+                }
+                chosen = Some((variant, args[index..index + taken].to_vec()));
+                index += taken;
+            }
+            None => {
+                rest.push(args[index].clone());
+                index += 1;
+            }
+        }
+    }
+    let Some((variant, flags)) = chosen else {
+        return Ok(runner::test_main(&case::all_cases(), &rest));
+    };
+    if rest.iter().any(|arg| arg == "-h" || arg == "--help") {
+        print!("{}", runner::TEST_USAGE);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let root = variant::find_root().map_err(Failure::Failed)?;
+    eprintln!("raftlab: building the grader for {variant}...");
+    let program = runner::build_variant(&root, &variant).map_err(Failure::Failed)?;
+    // Replay lines printed by the variant's grader must select the same
+    // variant again.
+    let mut replay = std::env::var(runner::REPLAY_ENV)
+        .ok()
+        .filter(|prefix| !prefix.trim().is_empty())
+        .unwrap_or_else(|| "raftlab test".to_string());
+    for flag in &flags {
+        replay.push(' ');
+        replay.push_str(&shell_word(&flag.to_string_lossy()));
+    }
+    let status = Command::new(&program)
+        .arg("test")
+        .args(&rest)
+        .env(runner::REPLAY_ENV, replay)
+        .status()
+        .map_err(|e| Failure::Failed(format!("cannot run {}: {e}", program.display())))?;
+    Ok(exit_code(status))
+}
+
+/// `text` as one word for a POSIX shell: quoted when it needs to be.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// `raftlab exec [VARIANT] [--] CMD [ARGS...]`.
