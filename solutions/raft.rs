@@ -265,6 +265,18 @@ impl<S: Storage> Raft<S> {
         self.randomized_election_timeout = t;
     }
 
+    /// Sets the ticks since the node last heard from a leader, so a test can
+    /// start from a known clock without ticking: ticking a follower runs the
+    /// election code, whose holes may still be empty.
+    pub fn set_election_elapsed(&mut self, ticks: usize) {
+        assert!(
+            ticks <= self.randomized_election_timeout,
+            "election_elapsed {ticks} is beyond the randomized election timeout {}",
+            self.randomized_election_timeout
+        );
+        self.election_elapsed = ticks;
+    }
+
     /// The node's role and leader.
     pub fn soft_state(&self) -> SoftState {
         SoftState {

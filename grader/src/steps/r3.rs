@@ -1,7 +1,467 @@
-//! Cases for r3 (written next).
+//! Replication Step3: a follower handles an append from the leader of its
+//! term (`step_follower`, on `MsgApp`).
+//!
+//! Every follower here is built from storage at the term of the append, so
+//! the message reaches `step_follower` directly: no other hole runs.
 
-use crate::case::Case;
+use raft::{Entry, Message, StateType};
+
+use super::util::{self, app, app_reject, app_resp, ent};
+use crate::case::{Case, Ctx, Failure, Kind, Outcome};
+use crate::check_eq;
+use crate::skeleton::Step;
 
 pub fn cases() -> Vec<Case> {
-    Vec::new()
+    let case = |name, purpose, run| Case {
+        name,
+        kind: Kind::Step(Step::Replication3),
+        purpose,
+        run,
+    };
+    vec![
+        case(
+            "r3::resets_clock_and_records_leader",
+            "An append from the leader of its term, accepted or not, sets the follower's election clock back to 0 and makes the sender its known leader (§5.2).",
+            resets_clock_and_records_leader,
+        ),
+        case(
+            "r3::appends_and_acknowledges",
+            "A follower whose log holds the entry before the new ones appends them and answers with the index of the last new entry (§5.3).",
+            appends_and_acknowledges,
+        ),
+        case(
+            "r3::rejects_mismatch_with_hint",
+            "A follower whose log does not hold the entry before the new ones rejects the append, changes nothing, and hints where its log could match (§5.3).",
+            rejects_mismatch_with_hint,
+        ),
+        case(
+            "r3::keeps_entries_on_stale_append",
+            "A late or duplicated append whose entries the follower already holds deletes nothing after them: only a conflict truncates (§5.3).",
+            keeps_entries_on_stale_append,
+        ),
+        case(
+            "r3::truncates_on_conflict",
+            "An entry that conflicts with a new one (same index, other term) is deleted with all that follow it, and the new entries appended (§5.3).",
+            truncates_on_conflict,
+        ),
+        case(
+            "r3::follows_leader_commit",
+            "The follower commits up to the leader's commit index, but never past the last entry of this append, and never back (§5.3, Figure 2).",
+            follows_leader_commit,
+        ),
+        case(
+            "r3::answers_commit_below_commit",
+            "An append after an index the follower has already committed is answered with the follower's commit index, and changes nothing (§5.3).",
+            answers_commit_below_commit,
+        ),
+    ]
+}
+
+/// One append from leader 1 to follower 2 of [1, 2, 3], both at `term`,
+/// and what must come of it.
+struct Row {
+    /// The follower's log: the terms of its entries at 1, 2, ...
+    log: &'static [u64],
+    /// The follower's commit index before the append.
+    commit: u64,
+    term: u64,
+    /// The entry just before the new ones: (index, term).
+    prev: (u64, u64),
+    entries: Vec<Entry>,
+    leader_commit: u64,
+    want_log: Vec<Entry>,
+    want_commit: u64,
+    want_reply: Message,
+}
+
+/// Runs each row on a fresh follower; on a failure, names the row and adds
+/// `rule`.
+fn run_rows(ctx: &mut Ctx, rows: Vec<Row>, rule: &str) -> Outcome {
+    for (i, row) in rows.into_iter().enumerate() {
+        run_row(ctx, i, row).map_err(|f| Failure::new(format!("{} ({rule})", f.message)))?;
+    }
+    Ok(())
+}
+
+fn run_row(ctx: &mut Ctx, i: usize, row: Row) -> Outcome {
+    let mut r = util::follower_with_commit(2, &[1, 2, 3], row.log, row.term, row.commit);
+    let m = app(1, 2, row.term, row.prev, row.entries, row.leader_commit);
+    let context = format!(
+        "case #{i}: follower 2 at term {} with log {:?} and commit {} stepped {}",
+        row.term,
+        util::entries_of_terms(row.log),
+        row.commit,
+        util::trace_msg(&m)
+    );
+    ctx.note(|| {
+        format!(
+            "case #{i}: n2 follower at term {} with log {:?}, commit {}",
+            row.term,
+            util::entries_of_terms(row.log),
+            row.commit
+        )
+    });
+    let result = util::step_traced(ctx, &mut r, m);
+    let sent = util::take_traced(ctx, &mut r);
+    check_eq!(result, Ok(()), "{context}: step returned");
+    util::check_log(&context, &r, &row.want_log)?;
+    check_eq!(
+        r.raft_log.committed,
+        row.want_commit,
+        "after {context}: commit"
+    );
+    util::check_msgs(&context, &sent, &[row.want_reply])
+}
+
+/// The log [`util::storage`] builds from `terms`, then `more`.
+fn log(terms: &[u64], more: &[Entry]) -> Vec<Entry> {
+    let mut es = util::entries_of_terms(terms);
+    es.extend_from_slice(more);
+    es
+}
+
+/// Follower 2 at term 2 with `log`, its election clock at `elapsed` and no
+/// known leader, steps `m` from leader 1; checks clock, leader and role.
+fn check_clock_and_leader(
+    ctx: &mut Ctx,
+    log_terms: &[u64],
+    elapsed: usize,
+    m: Message,
+    want_reply: Message,
+) -> Outcome {
+    let mut r = util::follower_with_log(2, &[1, 2, 3], log_terms, 2);
+    r.set_election_elapsed(elapsed);
+    let context = format!(
+        "follower 2 at term 2 (election_elapsed {elapsed}, no known leader) stepped {}",
+        util::trace_msg(&m)
+    );
+    ctx.note(|| format!("n2 election_elapsed = {elapsed}"));
+    let result = util::step_traced(ctx, &mut r, m);
+    let sent = util::take_traced(ctx, &mut r);
+    check_eq!(result, Ok(()), "{context}: step returned");
+    check_eq!(
+        r.election_elapsed(),
+        0,
+        "after {context}: election_elapsed (§5.2: hearing from the leader resets the election clock)"
+    );
+    check_eq!(
+        r.lead,
+        1,
+        "after {context}: lead (the sender of an append of our term is this term's leader)"
+    );
+    check_eq!(
+        (r.state, r.term),
+        (StateType::Follower, 2),
+        "after {context}: (state, term)"
+    );
+    util::check_msgs(&context, &sent, &[want_reply])
+}
+
+fn resets_clock_and_records_leader(ctx: &mut Ctx) -> Outcome {
+    // Accepted: the follower holds 1@1, the entry before the new one.
+    check_clock_and_leader(
+        ctx,
+        &[1],
+        5,
+        app(1, 2, 2, (1, 1), vec![ent(2, 2, "x")], 1),
+        app_resp(2, 1, 2, 2),
+    )?;
+    // Rejected: the follower has no entry 3. It still heard from its leader.
+    check_clock_and_leader(
+        ctx,
+        &[1],
+        7,
+        app(1, 2, 2, (3, 2), vec![ent(2, 4, "x")], 1),
+        app_reject(2, 1, 2, 3, (1, 1)),
+    )
+}
+
+fn appends_and_acknowledges(ctx: &mut Ctx) -> Outcome {
+    let rows = vec![
+        // One new entry after the follower's last.
+        Row {
+            log: &[1, 1],
+            commit: 0,
+            term: 3,
+            prev: (2, 1),
+            entries: vec![ent(3, 3, "x")],
+            leader_commit: 0,
+            want_log: log(&[1, 1], &[ent(3, 3, "x")]),
+            want_commit: 0,
+            want_reply: app_resp(2, 1, 3, 3),
+        },
+        // Several entries, of two terms.
+        Row {
+            log: &[1, 1],
+            commit: 0,
+            term: 3,
+            prev: (2, 1),
+            entries: vec![ent(2, 3, "x"), ent(3, 4, "y")],
+            leader_commit: 0,
+            want_log: log(&[1, 1], &[ent(2, 3, "x"), ent(3, 4, "y")]),
+            want_commit: 0,
+            want_reply: app_resp(2, 1, 3, 4),
+        },
+        // From the start of the log: the entries it holds stay, the new
+        // one is appended.
+        Row {
+            log: &[1, 1],
+            commit: 0,
+            term: 3,
+            prev: (0, 0),
+            entries: vec![ent(1, 1, ""), ent(1, 2, ""), ent(3, 3, "x")],
+            leader_commit: 0,
+            want_log: log(&[1, 1], &[ent(3, 3, "x")]),
+            want_commit: 0,
+            want_reply: app_resp(2, 1, 3, 3),
+        },
+        // No entries: only the consistency check and the answer.
+        Row {
+            log: &[1, 1],
+            commit: 0,
+            term: 3,
+            prev: (2, 1),
+            entries: vec![],
+            leader_commit: 0,
+            want_log: log(&[1, 1], &[]),
+            want_commit: 0,
+            want_reply: app_resp(2, 1, 3, 2),
+        },
+    ];
+    run_rows(
+        ctx,
+        rows,
+        "§5.3: append after a matching entry, answer with the last new index",
+    )
+}
+
+fn rejects_mismatch_with_hint(ctx: &mut Ctx) -> Outcome {
+    let rows = vec![
+        // The follower has no entry 3: it hints at its last entry, 2@1.
+        Row {
+            log: &[1, 1],
+            commit: 0,
+            term: 3,
+            prev: (3, 3),
+            entries: vec![],
+            leader_commit: 0,
+            want_log: log(&[1, 1], &[]),
+            want_commit: 0,
+            want_reply: app_reject(2, 1, 3, 3, (2, 1)),
+        },
+        // Entry 2 has term 1, not 2.
+        Row {
+            log: &[1, 1],
+            commit: 0,
+            term: 3,
+            prev: (2, 2),
+            entries: vec![ent(2, 3, "x")],
+            leader_commit: 0,
+            want_log: log(&[1, 1], &[]),
+            want_commit: 0,
+            want_reply: app_reject(2, 1, 3, 2, (2, 1)),
+        },
+        // Entry 7 has term 3, not 5: the hint is 7@3, whose term is at most
+        // 5, so the leader can skip back past its own entries of terms 4-5.
+        Row {
+            log: &[1, 3, 3, 3, 3, 3, 3, 4, 4],
+            commit: 0,
+            term: 5,
+            prev: (7, 5),
+            entries: vec![ent(5, 8, "x")],
+            leader_commit: 0,
+            want_log: log(&[1, 3, 3, 3, 3, 3, 3, 4, 4], &[]),
+            want_commit: 0,
+            want_reply: app_reject(2, 1, 5, 7, (7, 3)),
+        },
+        // Entry 4 has term 4, newer than 3: every entry of term 4 is
+        // skipped, the hint is the last entry of a term at most 3, 2@1.
+        Row {
+            log: &[1, 1, 4, 4],
+            commit: 0,
+            term: 5,
+            prev: (4, 3),
+            entries: vec![],
+            leader_commit: 0,
+            want_log: log(&[1, 1, 4, 4], &[]),
+            want_commit: 0,
+            want_reply: app_reject(2, 1, 5, 4, (2, 1)),
+        },
+    ];
+    run_rows(
+        ctx,
+        rows,
+        "§5.3: without the entry before the new ones, reject with index = the message's index and the hint from find_conflict_by_term",
+    )
+}
+
+fn keeps_entries_on_stale_append(ctx: &mut Ctx) -> Outcome {
+    let rows = vec![
+        // A delayed append of entry 2 arrives after entries 3 and 4.
+        Row {
+            log: &[1, 2, 2, 2],
+            commit: 0,
+            term: 2,
+            prev: (1, 1),
+            entries: vec![ent(2, 2, "")],
+            leader_commit: 0,
+            want_log: log(&[1, 2, 2, 2], &[]),
+            want_commit: 0,
+            want_reply: app_resp(2, 1, 2, 2),
+        },
+        // A duplicate of entries 2 and 3.
+        Row {
+            log: &[1, 2, 2, 2],
+            commit: 0,
+            term: 2,
+            prev: (1, 1),
+            entries: vec![ent(2, 2, ""), ent(2, 3, "")],
+            leader_commit: 1,
+            want_log: log(&[1, 2, 2, 2], &[]),
+            want_commit: 1,
+            want_reply: app_resp(2, 1, 2, 3),
+        },
+        // An old empty append (a heartbeat-like probe).
+        Row {
+            log: &[1, 2, 2, 2],
+            commit: 0,
+            term: 2,
+            prev: (2, 2),
+            entries: vec![],
+            leader_commit: 1,
+            want_log: log(&[1, 2, 2, 2], &[]),
+            want_commit: 1,
+            want_reply: app_resp(2, 1, 2, 2),
+        },
+    ];
+    run_rows(
+        ctx,
+        rows,
+        "§5.3: delete entries only where an existing entry conflicts with a new one",
+    )
+}
+
+fn truncates_on_conflict(ctx: &mut Ctx) -> Outcome {
+    let rows = vec![
+        // 2@1 conflicts with 2@2: 2@1 and 3@1 go.
+        Row {
+            log: &[1, 1, 1],
+            commit: 0,
+            term: 2,
+            prev: (1, 1),
+            entries: vec![ent(2, 2, "x")],
+            leader_commit: 1,
+            want_log: log(&[1], &[ent(2, 2, "x")]),
+            want_commit: 1,
+            want_reply: app_resp(2, 1, 2, 2),
+        },
+        // The conflict is at 3: entry 2 stays, 3 and 4 are replaced.
+        Row {
+            log: &[1, 1, 1, 1],
+            commit: 0,
+            term: 2,
+            prev: (1, 1),
+            entries: vec![ent(1, 2, ""), ent(2, 3, "x"), ent(2, 4, "y")],
+            leader_commit: 0,
+            want_log: log(&[1, 1], &[ent(2, 3, "x"), ent(2, 4, "y")]),
+            want_commit: 0,
+            want_reply: app_resp(2, 1, 2, 4),
+        },
+    ];
+    run_rows(
+        ctx,
+        rows,
+        "§5.3: if an existing entry conflicts with a new one, delete it and all that follow it",
+    )
+}
+
+fn follows_leader_commit(ctx: &mut Ctx) -> Outcome {
+    let rows = vec![
+        // The leader committed 3, but this append only vouches for entries
+        // up to 2: entry 3 of the follower may not be the leader's.
+        Row {
+            log: &[1, 1, 1],
+            commit: 0,
+            term: 1,
+            prev: (1, 1),
+            entries: vec![ent(1, 2, "")],
+            leader_commit: 3,
+            want_log: log(&[1, 1, 1], &[]),
+            want_commit: 2,
+            want_reply: app_resp(2, 1, 1, 2),
+        },
+        // An empty append carries the commit index too.
+        Row {
+            log: &[1, 1],
+            commit: 0,
+            term: 1,
+            prev: (2, 1),
+            entries: vec![],
+            leader_commit: 2,
+            want_log: log(&[1, 1], &[]),
+            want_commit: 2,
+            want_reply: app_resp(2, 1, 1, 2),
+        },
+        // The leader's commit index is beyond everything sent.
+        Row {
+            log: &[],
+            commit: 0,
+            term: 1,
+            prev: (0, 0),
+            entries: vec![ent(1, 1, "x"), ent(1, 2, "y")],
+            leader_commit: 5,
+            want_log: log(&[], &[ent(1, 1, "x"), ent(1, 2, "y")]),
+            want_commit: 2,
+            want_reply: app_resp(2, 1, 1, 2),
+        },
+        // An append carrying an older commit index moves nothing back.
+        Row {
+            log: &[1, 1, 1],
+            commit: 2,
+            term: 1,
+            prev: (2, 1),
+            entries: vec![ent(1, 3, "")],
+            leader_commit: 1,
+            want_log: log(&[1, 1, 1], &[]),
+            want_commit: 2,
+            want_reply: app_resp(2, 1, 1, 3),
+        },
+    ];
+    run_rows(
+        ctx,
+        rows,
+        "§5.3: if leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)",
+    )
+}
+
+fn answers_commit_below_commit(ctx: &mut Ctx) -> Outcome {
+    let rows = vec![
+        Row {
+            log: &[1, 1, 1],
+            commit: 3,
+            term: 1,
+            prev: (1, 1),
+            entries: vec![ent(1, 2, "")],
+            leader_commit: 1,
+            want_log: log(&[1, 1, 1], &[]),
+            want_commit: 3,
+            want_reply: app_resp(2, 1, 1, 3),
+        },
+        Row {
+            log: &[1, 1, 1],
+            commit: 3,
+            term: 1,
+            prev: (0, 0),
+            entries: vec![ent(1, 1, "")],
+            leader_commit: 3,
+            want_log: log(&[1, 1, 1], &[]),
+            want_commit: 3,
+            want_reply: app_resp(2, 1, 1, 3),
+        },
+    ];
+    run_rows(
+        ctx,
+        rows,
+        "committed entries match the leader's (§5.4), so the follower answers with its commit index",
+    )
 }

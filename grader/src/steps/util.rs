@@ -2,8 +2,11 @@
 //! without passing through other steps' holes, and describing what it did.
 
 use raft::{
-    ConfState, Config, Entry, HardState, MemStorage, Message, MessageType, Raft, StateType,
+    ConfState, Config, Entry, HardState, MemStorage, Message, MessageType, Progress, Raft,
+    StateType,
 };
+
+use crate::case::{Ctx, Failure, Outcome};
 
 /// The election timeout of test nodes, in ticks. The randomized timeout is
 /// in `[ELECTION_TICK, 2 * ELECTION_TICK)`.
@@ -113,6 +116,276 @@ pub fn tick_n(r: &mut Raft<MemStorage>, n: usize) {
 /// The terms of every entry in `r`'s log, index 1 first.
 pub fn log_terms(r: &Raft<MemStorage>) -> Vec<u64> {
     r.raft_log.all_entries().iter().map(|e| e.term).collect()
+}
+
+// ── Helpers of the replication suites ────────────────────────────────────
+
+/// Storage like [`storage`], whose hard state also records `commit`: a node
+/// that restarts knowing entries up to `commit` are committed.
+pub fn storage_with_commit(
+    peers: &[u64],
+    log_terms: &[u64],
+    term: u64,
+    vote: u64,
+    commit: u64,
+) -> MemStorage {
+    let store = storage(peers, log_terms, term, vote);
+    store.wl().set_hard_state(HardState { term, vote, commit });
+    store
+}
+
+/// A follower like [`follower_with_log`] that restarts with `commit`.
+pub fn follower_with_commit(
+    id: u64,
+    peers: &[u64],
+    log_terms: &[u64],
+    term: u64,
+    commit: u64,
+) -> Raft<MemStorage> {
+    new_raft_with(
+        config(id),
+        storage_with_commit(peers, log_terms, term, 0, commit),
+    )
+}
+
+/// Node `cfg.id` as the leader of the term stored in `store` (which should
+/// record a vote for itself), reached without any hole as [`leader_at`]
+/// does, with its own config: a size limit, say. Its messages are cleared.
+pub fn leader_from(cfg: Config, store: MemStorage) -> Raft<MemStorage> {
+    let id = cfg.id;
+    let mut r = new_raft_with(cfg, store);
+    r.become_pre_candidate();
+    r.become_leader();
+    assert_eq!(
+        r.state,
+        StateType::Leader,
+        "grader set-up: node {id} did not become leader"
+    );
+    r.msgs.clear();
+    r
+}
+
+/// The leader's progress of `id`, to put a follower in a known state.
+/// Panics if `id` is not in the cluster (a bug in the grader's set-up).
+pub fn progress_mut(r: &mut Raft<MemStorage>, id: u64) -> &mut Progress {
+    let me = r.id;
+    r.prs
+        .get_mut(id)
+        .unwrap_or_else(|| panic!("grader set-up: node {me} has no progress for {id}"))
+}
+
+/// An entry `index`@`term` carrying `data`.
+pub fn ent(term: u64, index: u64, data: &str) -> Entry {
+    Entry::new(term, index, data.as_bytes())
+}
+
+/// A proposal of entries carrying `data`, one entry each, as an application
+/// steps it into node `to` (no term: proposals are not part of a term).
+pub fn proposal(to: u64, data: &[&str]) -> Message {
+    let mut m = Message::new(MessageType::MsgProp, to, to);
+    m.entries = data.iter().map(|d| ent(0, 0, d)).collect();
+    m
+}
+
+/// `MsgApp` from `from` to `to` at `term`: the entries after
+/// `prev_index`@`prev_term`, and the leader's commit index.
+pub fn app(
+    from: u64,
+    to: u64,
+    term: u64,
+    (prev_index, prev_term): (u64, u64),
+    entries: Vec<Entry>,
+    commit: u64,
+) -> Message {
+    let mut m = msg(MessageType::MsgApp, from, to, term);
+    m.index = prev_index;
+    m.log_term = prev_term;
+    m.entries = entries;
+    m.commit = commit;
+    m
+}
+
+/// A successful `MsgAppResp`: `from` holds the leader's log up to `index`.
+pub fn app_resp(from: u64, to: u64, term: u64, index: u64) -> Message {
+    let mut m = msg(MessageType::MsgAppResp, from, to, term);
+    m.index = index;
+    m
+}
+
+/// A rejected `MsgAppResp` for the append after `index`, with the hint
+/// `hint_index`@`hint_term`.
+pub fn app_reject(
+    from: u64,
+    to: u64,
+    term: u64,
+    index: u64,
+    (hint_index, hint_term): (u64, u64),
+) -> Message {
+    let mut m = app_resp(from, to, term, index);
+    m.reject = true;
+    m.reject_hint = hint_index;
+    m.log_term = hint_term;
+    m
+}
+
+/// The entries of `r`'s log, index 1 first: `[1@1, 2@2 "x"]`.
+pub fn log_of(r: &Raft<MemStorage>) -> Vec<Entry> {
+    r.raft_log.all_entries()
+}
+
+/// A message as a trace line: `n1→n2 MsgApp term=2 prev=1@1 commit=1
+/// entries=[2@2 "x"]`.
+pub fn trace_msg(m: &Message) -> String {
+    let full = format!("{m:?}");
+    // The Debug form starts with `MsgApp 1→2 `; the trace puts the route first.
+    let rest = full.splitn(3, ' ').nth(2).unwrap_or("");
+    format!("n{}→n{} {:?} {rest}", m.from, m.to, m.msg_type)
+}
+
+/// What a trace shows of a node: the fields a step may change.
+#[derive(Clone, PartialEq, Eq)]
+struct NodeView {
+    term: u64,
+    vote: u64,
+    state: StateType,
+    lead: u64,
+    commit: u64,
+    election_elapsed: usize,
+    log: Vec<Entry>,
+    progress: Vec<(u64, String)>,
+}
+
+impl NodeView {
+    fn of(r: &Raft<MemStorage>) -> NodeView {
+        // Followers keep stale progress from an old leadership; only a
+        // leader's says anything.
+        let progress = if r.state == StateType::Leader {
+            r.prs
+                .progress
+                .iter()
+                .filter(|&(&id, _)| id != r.id)
+                .map(|(&id, pr)| (id, pr.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        NodeView {
+            term: r.term,
+            vote: r.vote,
+            state: r.state,
+            lead: r.lead,
+            commit: r.raft_log.committed,
+            election_elapsed: r.election_elapsed(),
+            log: log_of(r),
+            progress,
+        }
+    }
+
+    /// One line per field that changed from `self` to `after`.
+    fn changes(&self, id: u64, after: &NodeView) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut field = |name: &str, before: String, now: String| {
+            if before != now {
+                lines.push(format!("n{id} {name} {before} → {now}"));
+            }
+        };
+        field("term", self.term.to_string(), after.term.to_string());
+        field("vote", self.vote.to_string(), after.vote.to_string());
+        field(
+            "state",
+            format!("{:?}", self.state),
+            format!("{:?}", after.state),
+        );
+        field("lead", self.lead.to_string(), after.lead.to_string());
+        field("commit", self.commit.to_string(), after.commit.to_string());
+        field(
+            "election_elapsed",
+            self.election_elapsed.to_string(),
+            after.election_elapsed.to_string(),
+        );
+        field("log", format!("{:?}", self.log), format!("{:?}", after.log));
+        for (peer, now) in &after.progress {
+            let before = self
+                .progress
+                .iter()
+                .find(|(p, _)| p == peer)
+                .map_or_else(String::new, |(_, s)| s.clone());
+            field(&format!("progress of n{peer}:"), before, now.clone());
+        }
+        lines
+    }
+}
+
+/// Steps `m` into `r`, and notes in `ctx` the message and, one line each,
+/// what it changed on `r`. Returns what `step` returned.
+pub fn step_traced(ctx: &mut Ctx, r: &mut Raft<MemStorage>, m: Message) -> raft::Result<()> {
+    ctx.note(|| format!("deliver {}", trace_msg(&m)));
+    let before = ctx.tracing.then(|| NodeView::of(r));
+    let result = r.step(m);
+    if let Some(before) = before {
+        for line in before.changes(r.id, &NodeView::of(r)) {
+            ctx.note(|| line);
+        }
+    }
+    if let Err(e) = &result {
+        ctx.note(|| format!("n{} step returned error: {e}", r.id));
+    }
+    result
+}
+
+/// Takes `r`'s outgoing messages as [`take_sorted`] does, noting each in
+/// `ctx` as a trace line.
+pub fn take_traced(ctx: &mut Ctx, r: &mut Raft<MemStorage>) -> Vec<Message> {
+    let msgs = take_sorted(r);
+    for m in &msgs {
+        ctx.note(|| format!("send {}", trace_msg(m)));
+    }
+    msgs
+}
+
+/// Fails unless `got` (sorted as [`take_sorted`] sorts) is exactly `want`,
+/// saying `after {context}: sent [...], want [...]`.
+pub fn check_msgs(context: &str, got: &[Message], want: &[Message]) -> Outcome {
+    let mut want = want.to_vec();
+    want.sort_by_key(|m| (m.to, m.msg_type));
+    if got == want.as_slice() {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "after {context}: sent {}, want {}",
+        describe(got),
+        describe(&want)
+    )))
+}
+
+/// Entries with the given terms at indexes 1, 2, ... and no data: the log
+/// [`storage`] builds from `log_terms`.
+pub fn entries_of_terms(log_terms: &[u64]) -> Vec<Entry> {
+    log_terms
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| Entry::new(t, i as u64 + 1, b""))
+        .collect()
+}
+
+/// Fails unless `r`'s log is exactly `want`, naming the first entry that
+/// differs: `after {context}: entry 3 is 3@0 "x", want 3@2 "x" (log [...])`.
+pub fn check_log(context: &str, r: &Raft<MemStorage>, want: &[Entry]) -> Outcome {
+    let got = log_of(r);
+    let n = got.len().max(want.len());
+    for i in 0..n {
+        let problem = match (got.get(i), want.get(i)) {
+            (Some(g), Some(w)) if g == w => continue,
+            (Some(g), Some(w)) => format!("entry {} is {g:?}, want {w:?}", i + 1),
+            (None, Some(w)) => format!("the log ends at index {i}, want entry {w:?}"),
+            (Some(g), None) => format!("the log has entry {g:?}, want it to end at index {i}"),
+            (None, None) => break,
+        };
+        return Err(Failure::new(format!(
+            "after {context}: {problem} (log {got:?}, want {want:?})"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
