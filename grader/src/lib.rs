@@ -8,6 +8,7 @@
 //! | [`steps`] | the ten step suites |
 //! | [`scenarios`] | cluster scenarios of the election and replication parts |
 //! | [`sim`] | the simulator and the invariant checker |
+//! | [`timeline`] | the HTML timeline picture of one run |
 //! | [`skeleton`], [`variant`] | the reference, the skeleton, mutants, scratch copies |
 //! | [`runner`] | runs each case in a child process; `raftlab test` |
 //! | [`report`], [`weights`] | verdicts per step, the table, results.json, JUnit |
@@ -19,5 +20,6 @@ pub mod scenarios;
 pub mod sim;
 pub mod skeleton;
 pub mod steps;
+pub mod timeline;
 pub mod variant;
 pub mod weights;
