@@ -1381,6 +1381,8 @@ pub fn build_variant(root: &Path, variant: &Variant) -> Result<PathBuf, String> 
     lock.lock()
         .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
 
+    // Another variant may have been built since this one was prepared.
+    variant::touch_raft_rs(&dir)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(&cargo)
         .args([

@@ -1,6 +1,6 @@
 //! mutant: appends by hand and numbers the new entries from the last index instead of the one after it, overwriting the leader's own last entry
 //! step: Replication Step1
-//! also-fails: scenarios
+//! also-fails: Replication Step2, scenarios
                 let last = self.raft_log.last_index();
                 for (i, e) in m.entries.iter_mut().enumerate() {
                     e.term = self.term;
