@@ -49,6 +49,10 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
+raftlab="${CARGO_TARGET_DIR:-$root/target}/release/raftlab"
+if [ ! -x "$raftlab" ]; then
+    echo "raftlab_test.sh: building the grader; the first build takes a few minutes..." >&2
+fi
 if ! cargo build --release -q --manifest-path "$root/Cargo.toml" -p grader --bin raftlab; then
     echo >&2
     echo "raftlab_test.sh: the build failed (the compiler's errors are above);" \
@@ -56,7 +60,6 @@ if ! cargo build --release -q --manifest-path "$root/Cargo.toml" -p grader --bin
     exit 1
 fi
 
-raftlab="${CARGO_TARGET_DIR:-$root/target}/release/raftlab"
 if [ ! -x "$raftlab" ]; then
     echo "raftlab_test.sh: the build succeeded but $raftlab is missing" \
         "(is build.target-dir set in a cargo config? set CARGO_TARGET_DIR instead)" >&2

@@ -333,7 +333,8 @@ fn cut(mut text: String, max_bytes: usize) -> String {
 struct ChildArgs {
     name: String,
     seeds: SeedRange,
-    /// Trace every run and send the final run's trace back.
+    /// Trace every run and send back the trace of the run that ends the
+    /// case (the failing one, or the last).
     trace: bool,
     /// Trace every run but send the trace back only on a failure.
     trace_on_failure: bool,
@@ -377,27 +378,35 @@ struct Reporter {
 
 impl Reporter {
     fn send(&self, line: &str) {
-        let mut out = io::stdout().lock();
-        // The parent is gone if stdout is closed: nobody left to tell.
-        let written = writeln!(out, "{} {line}", self.prefix).and_then(|()| out.flush());
-        if written.is_err() {
+        self.send_all(std::iter::once(line.to_string()));
+    }
+
+    /// Writes the lines under one lock and one flush. The parent is gone
+    /// if stdout is closed: nobody is left to tell, so leave.
+    fn send_all(&self, lines: impl Iterator<Item = String>) {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        for line in lines {
+            if writeln!(out, "{} {line}", self.prefix).is_err() {
+                std::process::exit(3);
+            }
+        }
+        if out.flush().is_err() {
             std::process::exit(3);
         }
     }
 
     fn trace(&self, trace: &[String]) {
-        for line in trace.iter().take(MAX_TRACE_LINES) {
-            self.send(&format!("trace {}", escape(line, false)));
-        }
-        if trace.len() > MAX_TRACE_LINES {
-            self.send(&format!(
-                "trace {}",
-                escape(
-                    &format!("… {} more lines not shown", trace.len() - MAX_TRACE_LINES),
-                    false
-                )
-            ));
-        }
+        let shown = trace
+            .iter()
+            .take(MAX_TRACE_LINES)
+            .map(|line| format!("trace {}", escape(line, false)));
+        let cut = (trace.len() > MAX_TRACE_LINES).then(|| {
+            format!(
+                "trace … {} more lines not shown",
+                trace.len() - MAX_TRACE_LINES
+            )
+        });
+        self.send_all(shown.chain(cut));
     }
 }
 
@@ -456,19 +465,25 @@ pub fn child_main(cases: &[Case], args: &[OsString]) -> ExitCode {
         *slot = Some((message, location));
     }));
 
-    let seeds: Box<dyn Iterator<Item = u64>> = match args.seeds {
-        SeedRange::One(seed) => Box::new(std::iter::once(seed)),
-        SeedRange::Count(n) => Box::new(0..n),
+    let (first_seed, last_seed) = match args.seeds {
+        SeedRange::One(seed) => (seed, seed),
+        SeedRange::Count(0) => {
+            reporter.send("pass");
+            return ExitCode::SUCCESS;
+        }
+        SeedRange::Count(n) => (0, n - 1),
     };
     let tracing = args.trace || args.trace_on_failure;
-    for seed in seeds {
+    for seed in first_seed..=last_seed {
         reporter.send(&format!("seed {}", format_seed(seed)));
         let mut ctx = Ctx::new(seed);
         ctx.tracing = tracing;
         ctx.html = args.html.clone();
         let outcome = panic::catch_unwind(panic::AssertUnwindSafe(|| (case.run)(&mut ctx)));
         let passed = matches!(outcome, Ok(Ok(())));
-        if args.trace || (args.trace_on_failure && !passed) {
+        // Only the run that ends the case is shown: the failing one, or
+        // the last.
+        if (args.trace && (!passed || seed == last_seed)) || (args.trace_on_failure && !passed) {
             reporter.trace(&ctx.trace);
         }
         match outcome {
@@ -847,10 +862,17 @@ pub fn run_case(program: &Path, case: &Case, options: &Options) -> CaseResult {
             result.seed = None;
         }
         Some(Reported::Pass) => {
-            result.message = format!(
-                "the case finished, then the process {} while shutting down",
-                describe_exit(status)
-            );
+            // Something the case left behind (a thread, a destructor)
+            // ended the process badly: not a clean pass.
+            result.message = match status.code() {
+                Some(code) => {
+                    format!("the case finished, but its process then exited with status {code}")
+                }
+                None => format!(
+                    "the case finished, but its process was then {}",
+                    describe_exit(status)
+                ),
+            };
         }
         Some(Reported::Fail { seed, message }) => {
             result.seed = Some(seed);

@@ -119,7 +119,9 @@ fn traces(ctx: &mut Ctx) -> Outcome {
 }
 
 fn flaky_scenario(ctx: &mut Ctx) -> Outcome {
-    if ctx.seed == 7 {
+    let seed = ctx.seed;
+    ctx.note(|| format!("seed {seed} ran"));
+    if seed == 7 {
         return Err(Failure::new("two leaders in term 3"));
     }
     Ok(())
@@ -485,6 +487,23 @@ Score 0/10
     assert_eq!(text, expected, "\n{text}");
 }
 
+fn a_scenario_replay_shows_the_run_that_ended_it() {
+    let output = raftlab_test(&["--case", "fakescen::flaky", "--seeds", "5", "--trace"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("trace of fakescen::flaky (1 events):\n  1  seed 4 ran\n"),
+        "the last seed's run: {text}"
+    );
+    let output = raftlab_test(&["--case", "fakescen::flaky", "--seeds", "20", "--trace"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("trace of fakescen::flaky, seed 0x7 (1 events):\n  1  seed 7 ran\n"),
+        "the failing seed's run: {text}"
+    );
+}
+
 fn the_command_line_reports_every_verdict() {
     let dir = std::env::temp_dir().join(format!("raftlab-runner-cli-{}", std::process::id()));
     fs::create_dir_all(&dir).expect("a scratch directory");
@@ -626,6 +645,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "a_replay_prints_the_same_bytes_twice",
         a_replay_prints_the_same_bytes_twice,
+    ),
+    (
+        "a_scenario_replay_shows_the_run_that_ended_it",
+        a_scenario_replay_shows_the_run_that_ended_it,
     ),
     (
         "the_command_line_reports_every_verdict",
