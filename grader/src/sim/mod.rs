@@ -1,1 +1,1154 @@
-//! The deterministic cluster simulator (written next).
+//! The deterministic cluster simulator.
+//!
+//! A [`Sim`] runs N nodes (ids `1..=N`), each a [`RawNode`] over its own
+//! [`MemStorage`], and drives them exactly as an application would: on
+//! every `Ready`, persist (entries, hard state) → send the messages into the
+//! simulated network → apply the committed entries to the node's state
+//! machine (the list of what it applied) → `advance`.
+//!
+//! Everything is a function of the seed: one [`StdRng`] per run draws every
+//! random fault, each node's election timeouts are seeded from it, time is
+//! a logical tick, and only ordered maps are iterated. The same seed gives
+//! the same run, event for event.
+//!
+//! ## A tick
+//!
+//! 1. Every message due at this tick is delivered, oldest first (at most
+//!    [`Options::max_deliveries_per_tick`]; the rest wait a tick).
+//! 2. Every live node ticks, in id order.
+//!
+//! After each delivery and each node's tick the node's `Ready` is handled
+//! and the [`Checker`] judges what the node did. Messages take
+//! [`Options::latency`] ticks, plus any random delay.
+//!
+//! ## Faults
+//!
+//! Random drops (everywhere, or on one directed link), duplicates and
+//! extra delays (which reorder messages) are set with [`Sim::set_faults`]
+//! and [`Sim::set_link_loss`]. [`Sim::partition`], [`Sim::isolate`] and
+//! [`Sim::cut`] (one direction only) break links; [`Sim::heal`] mends them
+//! all. A message crosses only if its link works both when it is sent and
+//! when it arrives. [`Sim::crash`] drops a node's `RawNode` and its state
+//! machine; its storage survives, and [`Sim::restart`] builds a new node
+//! over it, which re-applies its committed log. Messages already on the
+//! wire still arrive.
+//!
+//! ## What it leaves out
+//!
+//! Log compaction and snapshots (every log stays whole in memory),
+//! membership changes, and clock drift: every node ticks at the same rate.
+
+pub mod check;
+pub mod event;
+pub mod measure;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use raft::{
+    ConfState, Config, Entry, EntryType, Error, HardState, Index, MemStorage, Message, MessageType,
+    NodeId, RawNode, StateType, Term,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+pub use check::Checker;
+pub use event::{DropReason, Event, Faults, MsgInfo, Proposal};
+
+use crate::case::{Ctx, Failure, Outcome};
+use event::{EntryInfo, preview, role_name};
+
+/// How a simulated cluster is set up.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Nodes `1..=nodes`, all voters.
+    pub nodes: u64,
+    /// The election timeout of every node, in ticks; each node's randomized
+    /// timeout is in `[election_tick, 2 * election_tick)`.
+    pub election_tick: usize,
+    /// Ticks between a leader's heartbeats.
+    pub heartbeat_tick: usize,
+    pub pre_vote: bool,
+    pub check_quorum: bool,
+    /// Ticks a message takes on the wire, at least 1.
+    pub latency: u64,
+    /// `Config::max_size_per_msg` of every node.
+    pub max_size_per_msg: u64,
+    /// `Config::max_inflight_msgs` of every node.
+    pub max_inflight_msgs: usize,
+    /// The most messages delivered in one tick; the rest wait.
+    pub max_deliveries_per_tick: usize,
+    /// The most messages on the wire at once: more is a message storm, and
+    /// the run fails.
+    pub max_in_flight: usize,
+    /// The most `Ready` rounds one node may need after one event.
+    pub max_ready_rounds: usize,
+}
+
+impl Options {
+    /// `nodes` nodes with RaftLab's test clocks: election timeout 10 ticks,
+    /// a heartbeat every 2, one tick of latency; no pre-vote, no
+    /// check-quorum.
+    pub fn new(nodes: u64) -> Options {
+        Options {
+            nodes,
+            election_tick: 10,
+            heartbeat_tick: 2,
+            pre_vote: false,
+            check_quorum: false,
+            latency: 1,
+            max_size_per_msg: 1 << 20,
+            max_inflight_msgs: 256,
+            max_deliveries_per_tick: 10_000,
+            max_in_flight: 200_000,
+            max_ready_rounds: 16,
+        }
+    }
+
+    /// The same, with pre-vote and check-quorum on.
+    pub fn with_pre_vote(mut self) -> Options {
+        self.pre_vote = true;
+        self.check_quorum = true;
+        self
+    }
+}
+
+/// One entry a node applied to its state machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub index: Index,
+    pub term: Term,
+    pub data: Vec<u8>,
+}
+
+/// Messages sent, by type, and their size.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages nodes sent, by `MessageType` (in `MessageType::ALL` order).
+    pub sent: [u64; MessageType::ALL.len()],
+    /// Bytes sent: every message's fixed header plus its entries' data.
+    pub bytes: u64,
+    /// Bytes of entry data sent (in `MsgApp` and forwarded `MsgProp`).
+    pub entry_bytes: u64,
+    /// `MsgAppResp`s that rejected an append.
+    pub rejected_appends: u64,
+    /// Messages the network lost (random drops, cut links, down receivers).
+    pub dropped: u64,
+    /// Extra copies the network made.
+    pub duplicated: u64,
+    /// Messages stepped into a node.
+    pub delivered: u64,
+    /// Ticks run and node ticks taken.
+    pub ticks: u64,
+    /// Events the checker judged: deliveries, node ticks, proposals...
+    pub events: u64,
+}
+
+/// What one message counts for in [`Stats::bytes`] besides its entries.
+pub const MESSAGE_HEADER_BYTES: u64 = 64;
+
+impl Stats {
+    /// Messages sent of type `t`.
+    pub fn count(&self, t: MessageType) -> u64 {
+        self.sent[type_slot(t)]
+    }
+
+    /// Messages sent of any type.
+    pub fn total(&self) -> u64 {
+        self.sent.iter().sum()
+    }
+
+    /// What happened between `earlier` and `self`.
+    pub fn since(&self, earlier: &Stats) -> Stats {
+        let mut d = self.clone();
+        for (a, b) in d.sent.iter_mut().zip(earlier.sent.iter()) {
+            *a -= b;
+        }
+        d.bytes -= earlier.bytes;
+        d.entry_bytes -= earlier.entry_bytes;
+        d.rejected_appends -= earlier.rejected_appends;
+        d.dropped -= earlier.dropped;
+        d.duplicated -= earlier.duplicated;
+        d.delivered -= earlier.delivered;
+        d.ticks -= earlier.ticks;
+        d.events -= earlier.events;
+        d
+    }
+
+    /// `MsgApp 12, MsgAppResp 12, ...`: the types sent at least once.
+    pub fn by_type(&self) -> String {
+        let parts: Vec<String> = MessageType::ALL
+            .iter()
+            .filter(|&&t| self.count(t) > 0)
+            .map(|&t| format!("{t:?} {}", self.count(t)))
+            .collect();
+        parts.join(", ")
+    }
+}
+
+fn type_slot(t: MessageType) -> usize {
+    MessageType::ALL
+        .iter()
+        .position(|&x| x == t)
+        .unwrap_or_else(|| panic!("{t:?} missing from MessageType::ALL"))
+}
+
+/// One simulated node: its storage, which survives crashes, and the rest,
+/// which does not.
+struct Node {
+    storage: MemStorage,
+    /// `None` while crashed.
+    raw: Option<RawNode<MemStorage>>,
+    /// How many times it was restarted.
+    incarnation: u64,
+    /// The state machine: every entry applied in this incarnation, index 1
+    /// first.
+    applied: Vec<Applied>,
+    /// The role and term last seen, for the trace and the checker.
+    role: (StateType, Term),
+    /// The commit index last persisted.
+    commit: Index,
+}
+
+/// A simulated cluster.
+pub struct Sim {
+    opts: Options,
+    seed: u64,
+    now: u64,
+    rng: StdRng,
+    nodes: BTreeMap<NodeId, Node>,
+    /// Messages on the wire, by arrival tick, each tick's in sending
+    /// order: delivery order is arrival order, then sending order.
+    wire: BTreeMap<u64, VecDeque<Message>>,
+    /// How many messages `wire` holds.
+    in_flight: usize,
+    faults: Faults,
+    /// `blocked[from][to]`: the link is cut.
+    blocked: Vec<Vec<bool>>,
+    /// `link_loss[from][to]`: the chance the link loses a message.
+    link_loss: Vec<Vec<f64>>,
+    checker: Checker,
+    stats: Stats,
+    tracing: bool,
+    events: Vec<Event>,
+}
+
+/// Derives a seed for one purpose from the run's seed.
+fn derive_seed(seed: u64, a: u64, b: u64) -> u64 {
+    check::mix(check::mix(seed, a), b)
+}
+
+impl Sim {
+    /// A cluster of `opts.nodes` fresh nodes, at tick 0, with a reliable
+    /// network. `tracing` records every event for [`Sim::trace`].
+    pub fn new(seed: u64, opts: Options, tracing: bool) -> Result<Sim, Failure> {
+        if opts.nodes == 0 || opts.latency == 0 {
+            return Err(Failure::new(format!(
+                "simulator set-up: {} nodes and latency {} (need at least 1 of each)",
+                opts.nodes, opts.latency
+            )));
+        }
+        let n = opts.nodes as usize;
+        let mut sim = Sim {
+            seed,
+            now: 0,
+            rng: StdRng::seed_from_u64(seed),
+            nodes: BTreeMap::new(),
+            wire: BTreeMap::new(),
+            in_flight: 0,
+            faults: Faults::default(),
+            blocked: vec![vec![false; n + 1]; n + 1],
+            link_loss: vec![vec![0.0; n + 1]; n + 1],
+            checker: Checker::new(),
+            stats: Stats::default(),
+            tracing,
+            events: Vec::new(),
+            opts,
+        };
+        let voters: Vec<NodeId> = (1..=sim.opts.nodes).collect();
+        for &id in &voters {
+            let storage = MemStorage::new_with_conf_state(ConfState {
+                voters: voters.clone(),
+                learners: Vec::new(),
+            });
+            sim.nodes.insert(
+                id,
+                Node {
+                    storage,
+                    raw: None,
+                    incarnation: 0,
+                    applied: Vec::new(),
+                    role: (StateType::Follower, 0),
+                    commit: 0,
+                },
+            );
+            sim.boot(id)?;
+        }
+        Ok(sim)
+    }
+
+    /// The config of `id`'s current incarnation.
+    fn config(&self, id: NodeId, incarnation: u64) -> Config {
+        let mut c = Config::new(id);
+        c.election_tick = self.opts.election_tick;
+        c.heartbeat_tick = self.opts.heartbeat_tick;
+        c.pre_vote = self.opts.pre_vote;
+        c.check_quorum = self.opts.check_quorum;
+        c.max_size_per_msg = self.opts.max_size_per_msg;
+        c.max_inflight_msgs = self.opts.max_inflight_msgs;
+        c.applied = 0;
+        c.seed = derive_seed(self.seed, id, incarnation);
+        c
+    }
+
+    /// Builds `id`'s `RawNode` over its storage and lets it re-apply its
+    /// committed log.
+    fn boot(&mut self, id: NodeId) -> Result<(), Failure> {
+        let node = self.node_ref(id)?;
+        let cfg = self.config(id, node.incarnation);
+        let storage = node.storage.clone();
+        let raw = RawNode::new(&cfg, storage).map_err(|e| {
+            Failure::new(format!(
+                "t={}: n{id} could not start from its storage: {e}",
+                self.now
+            ))
+        })?;
+        let role = (raw.raft.state, raw.raft.term);
+        let node = self.node_mut(id);
+        node.raw = Some(raw);
+        node.role = role;
+        self.handle_ready(id)
+    }
+
+    fn node_ref(&self, id: NodeId) -> Result<&Node, Failure> {
+        self.nodes.get(&id).ok_or_else(|| {
+            Failure::new(format!(
+                "simulator: there is no node n{id} (nodes are 1..={})",
+                self.opts.nodes
+            ))
+        })
+    }
+
+    /// Panics on an id that is not a node: a bug in the scenario itself.
+    fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        let n = self.opts.nodes;
+        self.nodes
+            .get_mut(&id)
+            .unwrap_or_else(|| panic!("simulator: there is no node n{id} (nodes are 1..={n})"))
+    }
+
+    fn record(&mut self, event: impl FnOnce(u64) -> Event) {
+        if self.tracing {
+            let e = event(self.now);
+            self.events.push(e);
+        }
+    }
+
+    /// Hands `id`'s pending work to the application, as many rounds as it
+    /// takes (bounded), and checks what the node did.
+    fn handle_ready(&mut self, id: NodeId) -> Result<(), Failure> {
+        let max_rounds = self.opts.max_ready_rounds;
+        for _ in 0..max_rounds {
+            let node = self.node_mut(id);
+            let Some(raw) = node.raw.as_mut() else {
+                return Ok(());
+            };
+            if !raw.has_ready() {
+                return self.observe_role(id);
+            }
+            let rd = raw.ready();
+            let storage = node.storage.clone();
+            let now = self.now;
+
+            // 1. Persist, before anything is sent.
+            if let Some(snap) = &rd.snapshot {
+                return Err(Failure::new(format!(
+                    "t={now}: n{id} was handed snapshot {}@{}, but nothing in this simulator compacts its log",
+                    snap.metadata.index, snap.metadata.term
+                )));
+            }
+            if !rd.entries.is_empty() {
+                self.checker.on_persist_entries(id, &rd.entries, now)?;
+                // The checker has vetted that the entries follow the log
+                // without a gap, so the storage will take them.
+                storage.wl().append(&rd.entries).map_err(|e| {
+                    Failure::new(format!("t={now}: n{id} could not persist its entries: {e}"))
+                })?;
+            }
+            if let Some(hs) = rd.hard_state {
+                self.persist_hard_state(id, hs)?;
+            }
+
+            // 2. Send.
+            for m in &rd.messages {
+                self.checker.on_send(m, now)?;
+            }
+            let mut rd = rd;
+            let messages = std::mem::take(&mut rd.messages);
+            for m in messages {
+                self.send(m);
+            }
+
+            // 3. Apply.
+            for e in &rd.committed_entries {
+                self.checker.on_apply(id, e, now)?;
+                self.record(|tick| Event::Apply {
+                    tick,
+                    node: id,
+                    entry: EntryInfo::of(e),
+                });
+                let node = self.node_mut(id);
+                node.applied.push(Applied {
+                    index: e.index,
+                    term: e.term,
+                    data: if e.entry_type == EntryType::Normal {
+                        e.data.clone()
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
+
+            // 4. Advance.
+            let node = self.node_mut(id);
+            if let Some(raw) = node.raw.as_mut() {
+                raw.advance(rd);
+            }
+        }
+        Err(Failure::new(format!(
+            "t={}: n{id} still had work after {max_rounds} Ready rounds for one event",
+            self.now
+        )))
+    }
+
+    fn persist_hard_state(&mut self, id: NodeId, hs: HardState) -> Result<(), Failure> {
+        let now = self.now;
+        self.checker.on_hard_state(id, hs, now)?;
+        let node = self.node_mut(id);
+        node.storage.wl().set_hard_state(hs);
+        let before = node.commit;
+        if hs.commit > before {
+            node.commit = hs.commit;
+            self.record(|tick| Event::Commit {
+                tick,
+                node: id,
+                from: before,
+                to: hs.commit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Notes a change of `id`'s role or term, and lets the checker judge it.
+    fn observe_role(&mut self, id: NodeId) -> Result<(), Failure> {
+        let node = self.node_mut(id);
+        let Some(raw) = node.raw.as_ref() else {
+            return Ok(());
+        };
+        let now_role = (raw.raft.state, raw.raft.term);
+        let before = node.role;
+        if now_role == before {
+            return Ok(());
+        }
+        node.role = now_role;
+        self.record(|tick| Event::Role {
+            tick,
+            node: id,
+            from: before,
+            to: now_role,
+        });
+        self.checker.on_role(id, now_role.0, now_role.1, self.now)
+    }
+
+    /// Puts `m` on the wire, through the network's faults.
+    fn send(&mut self, m: Message) {
+        let slot = type_slot(m.msg_type);
+        self.stats.sent[slot] += 1;
+        if m.msg_type == MessageType::MsgAppResp && m.reject {
+            self.stats.rejected_appends += 1;
+        }
+        let entry_bytes: u64 = m.entries.iter().map(|e| e.data.len() as u64).sum();
+        self.stats.entry_bytes += entry_bytes;
+        self.stats.bytes += MESSAGE_HEADER_BYTES + entry_bytes;
+
+        let (from, to) = (m.from, m.to);
+        if let Some(reason) = self.lost_on_send(from, to) {
+            self.stats.dropped += 1;
+            self.record(|tick| Event::Drop {
+                tick,
+                msg: MsgInfo::of(&m),
+                reason,
+            });
+            return;
+        }
+        let duplicate =
+            self.faults.duplicate_rate > 0.0 && self.rng.random_bool(self.faults.duplicate_rate);
+        if duplicate {
+            let arrives = self.arrival();
+            self.stats.duplicated += 1;
+            self.record(|tick| Event::Duplicate {
+                tick,
+                msg: MsgInfo::of(&m),
+                arrives,
+            });
+            self.enqueue(m.clone(), arrives);
+        }
+        let arrives = self.arrival();
+        self.record(|tick| Event::Send {
+            tick,
+            msg: MsgInfo::of(&m),
+            arrives,
+        });
+        self.enqueue(m, arrives);
+    }
+
+    /// Why a message from `from` to `to` is lost as it is sent, if it is.
+    fn lost_on_send(&mut self, from: NodeId, to: NodeId) -> Option<DropReason> {
+        if !self.is_node(from) || !self.is_node(to) {
+            return Some(DropReason::Unknown);
+        }
+        if self.blocked[from as usize][to as usize] {
+            return Some(DropReason::Cut);
+        }
+        let link = self.link_loss[from as usize][to as usize];
+        if link > 0.0 && self.rng.random_bool(link) {
+            return Some(DropReason::Link);
+        }
+        if self.faults.drop_rate > 0.0 && self.rng.random_bool(self.faults.drop_rate) {
+            return Some(DropReason::Random);
+        }
+        None
+    }
+
+    fn is_node(&self, id: NodeId) -> bool {
+        (1..=self.opts.nodes).contains(&id)
+    }
+
+    /// When a message sent now arrives.
+    fn arrival(&mut self) -> u64 {
+        let extra = if self.faults.max_extra_delay > 0 {
+            self.rng.random_range(0..=self.faults.max_extra_delay)
+        } else {
+            0
+        };
+        self.now + self.opts.latency + extra
+    }
+
+    fn enqueue(&mut self, msg: Message, arrives: u64) {
+        self.wire.entry(arrives).or_default().push_back(msg);
+        self.in_flight += 1;
+    }
+
+    /// Delivers the messages due now, oldest first, at most
+    /// `max_deliveries_per_tick` of them.
+    fn deliver_due(&mut self) -> Result<(), Failure> {
+        if self.in_flight > self.opts.max_in_flight {
+            return Err(self.fail(format!(
+                "message storm: {} messages on the wire (at most {} expected); sent so far: {}",
+                self.in_flight,
+                self.opts.max_in_flight,
+                self.stats.by_type()
+            )));
+        }
+        for _ in 0..self.opts.max_deliveries_per_tick {
+            let Some(mut due) = self.wire.first_entry() else {
+                return Ok(());
+            };
+            if *due.key() > self.now {
+                return Ok(());
+            }
+            let Some(msg) = due.get_mut().pop_front() else {
+                due.remove();
+                continue;
+            };
+            if due.get().is_empty() {
+                due.remove();
+            }
+            self.in_flight -= 1;
+            self.deliver(msg)?;
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, m: Message) -> Result<(), Failure> {
+        let (from, to) = (m.from, m.to);
+        let reason = if self.blocked[from as usize][to as usize] {
+            Some(DropReason::Cut)
+        } else if self.nodes.get(&to).is_none_or(|n| n.raw.is_none()) {
+            Some(DropReason::Down)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.stats.dropped += 1;
+            self.record(|tick| Event::Drop {
+                tick,
+                msg: MsgInfo::of(&m),
+                reason,
+            });
+            return Ok(());
+        }
+        self.stats.delivered += 1;
+        self.stats.events += 1;
+        let raw = self
+            .node_mut(to)
+            .raw
+            .as_mut()
+            .expect("checked above: n is up");
+        // Errors are the node refusing the message (a proposal with no
+        // leader, a response from a stranger); an application drops those.
+        let _ = raw.step(m);
+        self.handle_ready(to)
+    }
+
+    /// Runs one tick: deliveries, then every live node's tick.
+    pub fn tick(&mut self) -> Result<(), Failure> {
+        self.now += 1;
+        self.stats.ticks += 1;
+        self.deliver_due()?;
+        let ids: Vec<NodeId> = self.nodes.keys().copied().collect();
+        for id in ids {
+            let node = self.node_mut(id);
+            let Some(raw) = node.raw.as_mut() else {
+                continue;
+            };
+            raw.tick();
+            self.stats.events += 1;
+            self.handle_ready(id)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `ticks` ticks.
+    pub fn run(&mut self, ticks: u64) -> Result<(), Failure> {
+        for _ in 0..ticks {
+            self.tick()?;
+        }
+        Ok(())
+    }
+
+    /// Runs until `cond` holds (checked before every tick), for at most
+    /// `max_ticks` ticks; returns the ticks it took. Fails naming `what`
+    /// and the state of every node when the bound is reached.
+    pub fn run_until(
+        &mut self,
+        what: &str,
+        max_ticks: u64,
+        mut cond: impl FnMut(&Sim) -> bool,
+    ) -> Result<u64, Failure> {
+        let limit = measure::stretched(max_ticks);
+        for waited in 0..=limit {
+            if cond(self) {
+                measure::observe(|| what.to_string(), waited, max_ticks);
+                return Ok(waited);
+            }
+            if waited < limit {
+                self.tick()?;
+            }
+        }
+        Err(self.fail(format!(
+            "{what} not reached within {max_ticks} ticks (nodes: {})",
+            self.describe_nodes()
+        )))
+    }
+
+    /// A failure at the current tick: `t=320: <what>`.
+    pub fn fail(&self, what: impl AsRef<str>) -> Failure {
+        Failure::new(format!("t={}: {}", self.now, what.as_ref()))
+    }
+
+    // ── Looking at the cluster ───────────────────────────────────────────
+
+    /// The current tick.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The run's seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// Node ids, `1..=N`.
+    pub fn ids(&self) -> Vec<NodeId> {
+        self.nodes.keys().copied().collect()
+    }
+
+    /// The run's random number generator, for the scenario's own choices
+    /// (which node to crash, how long to wait): drawing from it keeps the
+    /// whole run a function of the seed.
+    pub fn rng(&mut self) -> &mut StdRng {
+        &mut self.rng
+    }
+
+    /// `id`'s node, unless it is crashed.
+    pub fn raw(&self, id: NodeId) -> Option<&RawNode<MemStorage>> {
+        self.nodes.get(&id).and_then(|n| n.raw.as_ref())
+    }
+
+    /// `id`'s node, unless crashed, to set it up (fix its timeout...).
+    pub fn raw_mut(&mut self, id: NodeId) -> Option<&mut RawNode<MemStorage>> {
+        self.nodes.get_mut(&id).and_then(|n| n.raw.as_mut())
+    }
+
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.raw(id).is_some()
+    }
+
+    /// `id`'s role and term, `None` while crashed.
+    pub fn role(&self, id: NodeId) -> Option<(StateType, Term)> {
+        self.raw(id).map(|r| (r.raft.state, r.raft.term))
+    }
+
+    /// The term of `id` (0 while crashed).
+    pub fn term(&self, id: NodeId) -> Term {
+        self.raw(id).map_or(0, |r| r.raft.term)
+    }
+
+    /// Who `id` believes leads its term (0 for nobody or crashed).
+    pub fn lead(&self, id: NodeId) -> NodeId {
+        self.raw(id).map_or(0, |r| r.raft.lead)
+    }
+
+    /// What `id` applied in its current incarnation, index 1 first.
+    pub fn applied(&self, id: NodeId) -> &[Applied] {
+        self.nodes.get(&id).map_or(&[], |n| &n.applied)
+    }
+
+    /// The last index `id` persisted as committed (survives crashes).
+    pub fn commit_index(&self, id: NodeId) -> Index {
+        self.nodes
+            .get(&id)
+            .map_or(0, |n| n.storage.rl().hard_state().commit)
+    }
+
+    /// The last index of `id`'s persisted log.
+    pub fn last_index(&self, id: NodeId) -> Index {
+        self.nodes.get(&id).map_or(0, |n| {
+            use raft::Storage;
+            n.storage.last_index().unwrap_or(0)
+        })
+    }
+
+    /// The leader of every term so far, and the tick it won.
+    pub fn leaders(&self) -> &BTreeMap<Term, (NodeId, u64)> {
+        self.checker.leaders()
+    }
+
+    pub fn checker(&self) -> &Checker {
+        &self.checker
+    }
+
+    /// Messages sent so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The leader that a majority of the cluster follows, if any: a live
+    /// node in the leader role, and a majority of all nodes (itself
+    /// included) at its term that name it as their leader.
+    pub fn leader(&self) -> Option<NodeId> {
+        let all = self.ids();
+        self.leader_among(&all)
+    }
+
+    /// Like [`Sim::leader`], counting only the followers in `group`, and
+    /// only a leader in it.
+    pub fn leader_among(&self, group: &[NodeId]) -> Option<NodeId> {
+        let quorum = self.opts.nodes / 2 + 1;
+        group.iter().copied().find(|&l| {
+            let Some((StateType::Leader, term)) = self.role(l) else {
+                return false;
+            };
+            let followers = group
+                .iter()
+                .filter(|&&n| self.term(n) == term && self.lead(n) == l)
+                .count() as u64;
+            followers >= quorum
+        })
+    }
+
+    /// Whether every node of `group` is up, at `leader`'s term, following it.
+    pub fn all_follow(&self, group: &[NodeId], leader: NodeId) -> bool {
+        let term = self.term(leader);
+        group
+            .iter()
+            .all(|&n| self.is_up(n) && self.term(n) == term && self.lead(n) == leader)
+    }
+
+    /// `n1 leader@5, n2 follower@5 lead=n1 commit=7 applied=7, n3 down`.
+    pub fn describe_nodes(&self) -> String {
+        let parts: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|(&id, n)| match &n.raw {
+                None => format!("n{id} down"),
+                Some(raw) => {
+                    let r = &raw.raft;
+                    let mut s = format!("n{id} {}@{}", role_name(r.state), r.term);
+                    if r.lead != 0 && r.state != StateType::Leader {
+                        s.push_str(&format!(" lead=n{}", r.lead));
+                    }
+                    s.push_str(&format!(
+                        " last={} commit={} applied={}",
+                        r.raft_log.last_index(),
+                        r.raft_log.committed,
+                        n.applied.len()
+                    ));
+                    s
+                }
+            })
+            .collect();
+        parts.join(", ")
+    }
+
+    /// How many live nodes applied `index`, and whether they all applied
+    /// the same entry there: the first one's term and data.
+    pub fn applied_at(&self, index: Index) -> (usize, Option<(Term, &[u8])>) {
+        let mut count = 0;
+        let mut first: Option<(Term, &[u8])> = None;
+        for n in self.nodes.values() {
+            if n.raw.is_none() {
+                continue;
+            }
+            if let Some(a) = index.checked_sub(1).and_then(|i| n.applied.get(i as usize)) {
+                count += 1;
+                first.get_or_insert((a.term, &a.data));
+            }
+        }
+        (count, first)
+    }
+
+    /// The election timeout of the nodes, in ticks.
+    pub fn election_ticks(&self) -> u64 {
+        self.opts.election_tick as u64
+    }
+
+    /// Runs until a majority follows one leader; returns it.
+    pub fn wait_leader(&mut self, max_ticks: u64) -> Result<NodeId, Failure> {
+        let all = self.ids();
+        self.wait_leader_among(&all, max_ticks)
+    }
+
+    /// Runs until a leader in `group` is followed by a majority of the
+    /// cluster inside `group`; returns it.
+    pub fn wait_leader_among(
+        &mut self,
+        group: &[NodeId],
+        max_ticks: u64,
+    ) -> Result<NodeId, Failure> {
+        let what = if group.len() as u64 == self.opts.nodes {
+            "a leader followed by a majority".to_string()
+        } else {
+            let ids: Vec<String> = group.iter().map(|id| format!("n{id}")).collect();
+            format!("a leader among {} followed by a majority", ids.join(","))
+        };
+        self.run_until(&what, max_ticks, |s| s.leader_among(group).is_some())?;
+        Ok(self
+            .leader_among(group)
+            .expect("run_until returned: the condition holds"))
+    }
+
+    /// Gets `data` committed and applied on at least `expected` live nodes,
+    /// as a client of the cluster would: proposes it at the leader, waits
+    /// two election timeouts, and proposes again (at the leader of the
+    /// moment) if it did not get through, all within `max_ticks`. Returns
+    /// its index.
+    pub fn commit(
+        &mut self,
+        data: &[u8],
+        expected: usize,
+        max_ticks: u64,
+    ) -> Result<Index, Failure> {
+        let start = self.now;
+        let deadline = self.now + measure::stretched(max_ticks);
+        let attempt_ticks = 2 * self.election_ticks();
+        while self.now < deadline {
+            let proposed = match self.leader() {
+                Some(l) => self.propose(l, data.to_vec())?,
+                None => Proposal::Down,
+            };
+            let Proposal::Appended { index, term } = proposed else {
+                self.tick()?;
+                continue;
+            };
+            let until = (self.now + attempt_ticks).min(deadline);
+            loop {
+                match self.applied_at(index) {
+                    (count, Some((t, d))) if t == term && d == data => {
+                        if count >= expected {
+                            let took = self.now - start;
+                            measure::observe(
+                                || format!("commit on {expected} nodes"),
+                                took,
+                                max_ticks,
+                            );
+                            return Ok(index);
+                        }
+                    }
+                    // Another entry was committed at that index: ours is lost.
+                    (_, Some(_)) => break,
+                    (_, None) => {}
+                }
+                if self.now >= until {
+                    break;
+                }
+                self.tick()?;
+            }
+        }
+        Err(self.fail(format!(
+            "{} was not committed on {expected} nodes within {max_ticks} ticks (nodes: {})",
+            event::preview(data),
+            self.describe_nodes()
+        )))
+    }
+
+    /// Whether every live node applied everything any node committed.
+    pub fn converged(&self) -> bool {
+        let committed = self.checker.committed_index();
+        self.nodes
+            .values()
+            .all(|n| n.raw.is_none() || n.applied.len() as u64 >= committed)
+    }
+
+    /// Runs until [`Sim::converged`].
+    pub fn wait_converged(&mut self, max_ticks: u64) -> Result<u64, Failure> {
+        let what = format!(
+            "every live node applying all {} committed entries",
+            self.checker.committed_index()
+        );
+        self.run_until(&what, max_ticks, Sim::converged)
+    }
+
+    // ── Acting on the cluster ────────────────────────────────────────────
+
+    /// Proposes `data` at node `id`, as a client of that node would.
+    pub fn propose(&mut self, id: NodeId, data: Vec<u8>) -> Result<Proposal, Failure> {
+        self.checker.on_propose(&data);
+        self.stats.events += 1;
+        let shown = preview(&data);
+        let result = match self.nodes.get_mut(&id).and_then(|n| n.raw.as_mut()) {
+            None => Proposal::Down,
+            Some(raw) => {
+                let was_leader = raw.raft.state == StateType::Leader;
+                let lead = raw.raft.lead;
+                let before = raw.raft.raft_log.last_index();
+                match raw.propose(data) {
+                    Err(e) => Proposal::Dropped(e.to_string()),
+                    Ok(()) if was_leader && raw.raft.raft_log.last_index() > before => {
+                        Proposal::Appended {
+                            index: raw.raft.raft_log.last_index(),
+                            term: raw.raft.term,
+                        }
+                    }
+                    Ok(()) if was_leader => {
+                        Proposal::Dropped("the leader did not append it".into())
+                    }
+                    Ok(()) => Proposal::Forwarded { to: lead },
+                }
+            }
+        };
+        let shown_result = result.clone();
+        self.record(|tick| Event::Propose {
+            tick,
+            node: id,
+            data: shown,
+            result: shown_result,
+        });
+        self.handle_ready(id)?;
+        Ok(result)
+    }
+
+    /// Proposes `data` at the current leader, if there is one.
+    pub fn propose_at_leader(&mut self, data: Vec<u8>) -> Result<Option<(Index, Term)>, Failure> {
+        let Some(l) = self.leader() else {
+            return Ok(None);
+        };
+        match self.propose(l, data)? {
+            Proposal::Appended { index, term } => Ok(Some((index, term))),
+            Proposal::Forwarded { .. } | Proposal::Dropped(_) | Proposal::Down => Ok(None),
+        }
+    }
+
+    /// Makes `id` start an election now (the application's `campaign`).
+    pub fn campaign(&mut self, id: NodeId) -> Result<(), Failure> {
+        self.record(|tick| Event::Campaign { tick, node: id });
+        if let Some(raw) = self.raw_mut(id) {
+            match raw.campaign() {
+                Ok(()) | Err(Error::InvalidState(_)) => {}
+                Err(e) => return Err(self.fail(format!("n{id} could not campaign: {e}"))),
+            }
+            self.stats.events += 1;
+            self.handle_ready(id)?;
+        }
+        Ok(())
+    }
+
+    /// Crashes `id`: its node and state machine are gone, its storage stays.
+    pub fn crash(&mut self, id: NodeId) {
+        let node = self.node_mut(id);
+        if node.raw.take().is_none() {
+            return;
+        }
+        node.applied.clear();
+        self.checker.on_crash(id);
+        self.record(|tick| Event::Crash { tick, node: id });
+    }
+
+    /// Restarts a crashed `id` from its storage; it re-applies its
+    /// committed log. A node that is up is left alone.
+    pub fn restart(&mut self, id: NodeId) -> Result<(), Failure> {
+        let node = self.node_mut(id);
+        if node.raw.is_some() {
+            return Ok(());
+        }
+        node.incarnation += 1;
+        let (term, commit) = {
+            let core = node.storage.rl();
+            (core.hard_state().term, core.hard_state().commit)
+        };
+        let last_index = self.last_index(id);
+        self.record(|tick| Event::Restart {
+            tick,
+            node: id,
+            term,
+            commit,
+            last_index,
+        });
+        self.boot(id)
+    }
+
+    /// Cuts every link between nodes of different groups, both ways; the
+    /// links inside each group work. Nodes named in no group are cut off
+    /// from everyone.
+    pub fn partition(&mut self, groups: &[&[NodeId]]) {
+        let n = self.opts.nodes as usize;
+        let mut group_of = vec![usize::MAX; n + 1];
+        for (g, members) in groups.iter().enumerate() {
+            for &id in members.iter() {
+                if self.is_node(id) {
+                    group_of[id as usize] = g;
+                }
+            }
+        }
+        for from in 1..=n {
+            for to in 1..=n {
+                self.blocked[from][to] =
+                    from != to && (group_of[from] == usize::MAX || group_of[from] != group_of[to]);
+            }
+        }
+        let groups: Vec<Vec<NodeId>> = groups.iter().map(|g| g.to_vec()).collect();
+        self.record(|tick| Event::Partition { tick, groups });
+    }
+
+    /// Cuts `id` off from every other node, both ways.
+    pub fn isolate(&mut self, id: NodeId) {
+        let others: Vec<NodeId> = self.ids().into_iter().filter(|&n| n != id).collect();
+        for &o in &others {
+            self.set_blocked(id, o, true);
+            self.set_blocked(o, id, true);
+        }
+        let groups = vec![vec![id], others];
+        self.record(|tick| Event::Partition { tick, groups });
+    }
+
+    /// Cuts the link from `from` to `to` only: messages the other way
+    /// still arrive.
+    pub fn cut(&mut self, from: NodeId, to: NodeId) {
+        self.set_blocked(from, to, true);
+        self.record(|tick| Event::Cut { tick, from, to });
+    }
+
+    fn set_blocked(&mut self, from: NodeId, to: NodeId, blocked: bool) {
+        if self.is_node(from) && self.is_node(to) {
+            self.blocked[from as usize][to as usize] = blocked;
+        }
+    }
+
+    /// Every link works again and no link is lossy; the random faults set
+    /// with [`Sim::set_faults`] stay.
+    pub fn heal(&mut self) {
+        for row in &mut self.blocked {
+            row.fill(false);
+        }
+        for row in &mut self.link_loss {
+            row.fill(0.0);
+        }
+        self.record(|tick| Event::Heal { tick });
+    }
+
+    /// The link from `from` to `to` loses each message with chance `rate`.
+    pub fn set_link_loss(&mut self, from: NodeId, to: NodeId, rate: f64) {
+        if self.is_node(from) && self.is_node(to) {
+            self.link_loss[from as usize][to as usize] = rate.clamp(0.0, 1.0);
+        }
+        self.record(|tick| Event::LossyLink {
+            tick,
+            from,
+            to,
+            rate,
+        });
+    }
+
+    /// Sets the random faults of every link.
+    pub fn set_faults(&mut self, faults: Faults) {
+        self.faults = Faults {
+            drop_rate: faults.drop_rate.clamp(0.0, 1.0),
+            duplicate_rate: faults.duplicate_rate.clamp(0.0, 1.0),
+            max_extra_delay: faults.max_extra_delay,
+        };
+        self.record(|tick| Event::Faults { tick, faults });
+    }
+
+    /// Adds a line of the scenario's own to the trace.
+    pub fn note(&mut self, text: impl FnOnce() -> String) {
+        if self.tracing {
+            let text = text();
+            self.record(|tick| Event::Note { tick, text });
+        }
+    }
+
+    // ── The trace ────────────────────────────────────────────────────────
+
+    /// Every event so far, when tracing is on (empty otherwise).
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The trace as text, one event per line.
+    pub fn trace(&self) -> Vec<String> {
+        self.events.iter().map(|e| e.to_string()).collect()
+    }
+
+    /// Ends a scenario: on failure, puts the trace into `ctx` (when tracing)
+    /// and returns the outcome.
+    pub fn finish(&self, ctx: &mut Ctx, outcome: Outcome) -> Outcome {
+        if outcome.is_err() && ctx.tracing {
+            ctx.trace = self.trace();
+            if let Err(f) = &outcome {
+                ctx.trace.push(format!("FAILED: {f}"));
+            }
+        }
+        outcome
+    }
+}
+
+/// Runs `body` on a fresh cluster built from `ctx`'s seed, and hands the
+/// trace to `ctx` if it fails.
+pub fn run_scenario(
+    ctx: &mut Ctx,
+    opts: Options,
+    body: impl FnOnce(&mut Sim) -> Outcome,
+) -> Outcome {
+    let mut sim = Sim::new(ctx.seed, opts, ctx.tracing)?;
+    let outcome = body(&mut sim);
+    sim.finish(ctx, outcome)
+}
+
+/// The entry `e` as `7@3 "c12"`.
+pub fn describe_entry(e: &Entry) -> String {
+    EntryInfo::of(e).to_string()
+}
