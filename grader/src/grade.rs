@@ -1104,3 +1104,187 @@ pub fn grade_main(args: &[std::ffi::OsString]) -> std::process::ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let dir = std::env::temp_dir().join(format!(
+            "raftlab-grade-{name}-{}-{nanos}",
+            std::process::id()
+        ));
+        fs::create_dir_all(&dir).expect("scratch dir");
+        dir
+    }
+
+    #[test]
+    fn machine_lines_are_read_and_the_rest_ignored() {
+        let text = "Election  Step1 ... PASS\nRAFTLAB STEP E1 PASS\nRAFTLAB STEP E4 BLOCKED E3\n\
+                    RAFTLAB STEP R2 TIMEOUT\nRAFTLAB SCENARIO election FAIL\n\
+                    RAFTLAB HIDDEN replication NOCASES\nRAFTLAB SCORE 5 108\nRAFTLAB STEP E9 PASS\n";
+        let report = MachineReport::parse(text);
+        assert_eq!(report.steps.get(&Step::Election1), Some(&Verdict::Pass));
+        assert_eq!(
+            report.steps.get(&Step::Election4),
+            Some(&Verdict::Blocked(Step::Election3))
+        );
+        assert_eq!(
+            report.steps.get(&Step::Replication2),
+            Some(&Verdict::Timeout)
+        );
+        assert_eq!(report.steps.len(), 3);
+        assert_eq!(report.scenarios.get(&Part::Election), Some(&Verdict::Fail));
+        assert_eq!(report.hidden.get("replication"), Some(&Verdict::NoCases));
+        assert_eq!(report.score, Some((5, 108)));
+        assert!(!report.is_complete());
+    }
+
+    #[test]
+    fn submissions_are_named_after_their_owner() {
+        assert_eq!(submission_name(Path::new("subs/alice/raft.rs")), "alice");
+        assert_eq!(
+            submission_name(Path::new("subs/bob/raft/src/raft.rs")),
+            "bob"
+        );
+        assert_eq!(submission_name(Path::new("carol.tar.gz")), "carol");
+        assert_eq!(
+            submission_name(Path::new("/x/dave smith.zip")),
+            "dave_smith"
+        );
+        assert_eq!(submission_name(Path::new("erin")), "erin");
+        assert_eq!(submission_name(Path::new("raft.rs")), "raft");
+        let names = unique_names(&[
+            PathBuf::from("a/raft.rs"),
+            PathBuf::from("b/a/raft.rs"),
+            PathBuf::from("a.zip"),
+        ]);
+        assert_eq!(names, vec!["a", "a-2", "a-3"]);
+    }
+
+    #[test]
+    fn raft_rs_is_found_in_directories_and_archives() {
+        let dir = scratch("find");
+        let nested = dir.join("alice/handin/raft/src");
+        fs::create_dir_all(&nested).expect("dirs");
+        fs::write(nested.join("raft.rs"), "impl Raft {}\n").expect("write");
+        fs::write(dir.join("alice/raft.rs"), "impl Top {}\n").expect("write");
+        // raft/src/raft.rs wins over a raft.rs at the top, however deep.
+        assert_eq!(
+            find_raft_rs(&dir.join("alice")).expect("found"),
+            nested.join("raft.rs")
+        );
+        let top_only = dir.join("bob");
+        fs::create_dir_all(&top_only).expect("dir");
+        fs::write(top_only.join("raft.rs"), "impl Raft {}\n").expect("write");
+        assert_eq!(
+            find_raft_rs(&top_only).expect("found"),
+            top_only.join("raft.rs")
+        );
+        let empty = dir.join("carol");
+        fs::create_dir_all(&empty).expect("dir");
+        assert!(
+            find_raft_rs(&empty)
+                .unwrap_err()
+                .contains("no raft/src/raft.rs")
+        );
+
+        if program_exists("tar", &["--version"]) {
+            let archive = dir.join("alice.tar.gz");
+            let status = Command::new("tar")
+                .arg("-czf")
+                .arg(&archive)
+                .arg("-C")
+                .arg(&dir)
+                .arg("alice")
+                .status()
+                .expect("tar");
+            assert!(status.success());
+            let into = dir.join("extracted");
+            extract(&archive, Archive::TarGz, &into).expect("extract");
+            let found = find_raft_rs(&into).expect("found in the archive");
+            assert!(
+                found.ends_with("alice/handin/raft/src/raft.rs"),
+                "{found:?}"
+            );
+        }
+        let not_an_archive = dir.join("broken.zip");
+        fs::write(&not_an_archive, "not a zip").expect("write");
+        assert!(extract(&not_an_archive, Archive::Zip, &dir.join("z")).is_err());
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn malformed_submissions_are_refused_with_a_reason() {
+        let dir = scratch("malformed");
+        let binary = dir.join("binary.rs");
+        fs::write(&binary, [0x66, 0x6e, 0xff, 0xfe]).expect("write");
+        assert!(read_submission(&binary).unwrap_err().contains("not UTF-8"));
+        let big = dir.join("big.rs");
+        fs::write(&big, vec![b'a'; MAX_SUBMISSION_BYTES as usize + 1]).expect("write");
+        assert!(read_submission(&big).unwrap_err().contains("more than"));
+        let prose = dir.join("prose.rs");
+        fs::write(&prose, "I did not do the lab\n").expect("write");
+        assert!(read_submission(&prose).unwrap_err().contains("no Rust"));
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn csv_rows_quote_what_needs_quoting() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        let header = csv_header();
+        assert!(header.starts_with("name,E1,E2,E3,E4,E5,E6,R1,R2,R3,R4,scenarios.election,scenarios.replication,hidden,total,max,status,reason"));
+        let mut report = MachineReport::default();
+        for step in Step::ALL {
+            report.steps.insert(step, Verdict::Pass);
+        }
+        report.steps.insert(Step::Replication4, Verdict::Fail);
+        for part in Part::ALL {
+            report.scenarios.insert(part, Verdict::Pass);
+        }
+        let row = Row {
+            name: "alice".to_string(),
+            source: PathBuf::from("alice"),
+            status: Status::Graded,
+            reason: summary_reason(&report),
+            report,
+            elapsed: Duration::ZERO,
+        };
+        let line = csv_row(&row);
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), header.split(',').count(), "{line}");
+        assert_eq!(fields[0], "alice");
+        assert_eq!(fields[10], "0", "R4 failed: no points");
+        assert_eq!(fields[16], "graded");
+        assert_eq!(fields[17], "not passed: R4 FAIL");
+        let missing = Row {
+            name: "bob".to_string(),
+            source: PathBuf::from("bob"),
+            status: Status::Missing,
+            reason: "bob does not exist".to_string(),
+            report: MachineReport::default(),
+            elapsed: Duration::ZERO,
+        };
+        assert!(
+            csv_row(&missing).ends_with(",0,0,100,missing,bob does not exist"),
+            "{}",
+            csv_row(&missing)
+        );
+    }
+
+    #[test]
+    fn a_failure_json_parses_as_json_with_the_reason() {
+        let text = failure_json("does not compile", "error[E0425]: \"x\"\n  --> raft.rs:1");
+        assert!(text.contains("\"score\": 0"));
+        assert!(
+            text.contains("error[E0425]: \\\"x\\\"\\n  --> raft.rs:1"),
+            "{text}"
+        );
+    }
+}
