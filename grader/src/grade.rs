@@ -494,9 +494,24 @@ pub fn extract(archive: &Path, kind: Archive, into: &Path) -> Result<(), String>
 }
 
 /// Finds the `raft.rs` to grade inside directory `dir`: the shallowest
-/// `raft/src/raft.rs`, else a `raft.rs` at the top. Symbolic links are not
+/// `raft/src/raft.rs`, else a `raft.rs` at the top (the top being inside
+/// the folder, when `dir` holds nothing but one folder). Symbolic links are not
 /// followed (a submission must not make the grader read outside it).
 pub fn find_raft_rs(dir: &Path) -> Result<PathBuf, String> {
+    // An archive usually holds one folder with everything in it: look
+    // from inside it.
+    let mut dir = dir.to_path_buf();
+    for _ in 0..MAX_SEARCH_DEPTH {
+        let entries: Vec<fs::DirEntry> = match fs::read_dir(&dir) {
+            Ok(entries) => entries.filter_map(Result::ok).collect(),
+            Err(_) => break,
+        };
+        match entries.as_slice() {
+            [only] if only.file_type().is_ok_and(|t| t.is_dir()) => dir = only.path(),
+            _ => break,
+        }
+    }
+    let dir = dir.as_path();
     let mut best: Option<(usize, PathBuf)> = None;
     let mut stack: Vec<(PathBuf, usize)> = vec![(dir.to_path_buf(), 0)];
     while let Some((current, depth)) = stack.pop() {
@@ -1184,6 +1199,13 @@ mod tests {
         assert_eq!(
             find_raft_rs(&top_only).expect("found"),
             top_only.join("raft.rs")
+        );
+        let wrapped = dir.join("dave/handin");
+        fs::create_dir_all(&wrapped).expect("dirs");
+        fs::write(wrapped.join("raft.rs"), "impl Raft {}\n").expect("write");
+        assert_eq!(
+            find_raft_rs(&dir.join("dave")).expect("found inside the only folder"),
+            wrapped.join("raft.rs")
         );
         let empty = dir.join("carol");
         fs::create_dir_all(&empty).expect("dir");

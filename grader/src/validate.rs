@@ -42,6 +42,10 @@ use crate::variant::{self, MUTANTS_DIR, Variant};
 /// The environment variable that tells a zoo build which variant to play.
 pub const ZOO_ENV: &str = "RAFTLAB_ZOO_VARIANT";
 
+/// The time limits of a mutant's cases, relative to the usual ones (10 s
+/// per step case, 60 s per scenario): 1 s and 6 s.
+pub const MUTANT_TIMEOUT_SCALE: f64 = 0.1;
+
 /// The checks, in the order they run.
 pub const CHECKS: [&str; 9] = [
     "fmt",
@@ -559,9 +563,12 @@ pub fn run_matrix(root: &Path, args: &ValidateArgs) -> Result<bool, String> {
                 let mutant = matches!(row.expect, Expect::Mutant(_));
                 let run = GraderRun {
                     seeds: row.seeds,
-                    jobs: 1,
-                    // Mutants may hang on purpose: give up on them sooner.
-                    timeout_scale: if mutant { 0.5 } else { 1.0 },
+                    // Mutants may hang on purpose: give up on them sooner
+                    // (a step case of the reference takes milliseconds, a
+                    // scenario over 20 seeds well under a second), and let
+                    // two hanging cases wait at once.
+                    jobs: if mutant { 2 } else { 1 },
+                    timeout_scale: if mutant { MUTANT_TIMEOUT_SCALE } else { 1.0 },
                     time_limit: Duration::from_secs(15 * 60),
                     ..GraderRun::default()
                 };

@@ -1,4 +1,4 @@
 //! mutant: counts every tick twice, so a follower times out after half its election timeout
 //! step: Election Step1
-//! also-fails: Election Step2
+//! also-fails: Election Step2, scenarios
         self.election_elapsed += 2;
