@@ -622,6 +622,8 @@ pub struct Row {
     pub reason: String,
     pub report: MachineReport,
     pub elapsed: Duration,
+    /// The points of the hidden tests, earned or not (0 without them).
+    pub hidden_max: u32,
 }
 
 impl Row {
@@ -684,7 +686,10 @@ pub fn csv_row(row: &Row) -> String {
                 .map(|p| weights::weights().scenarios(*p).points),
         )
         .sum();
-    let (total, max) = row.report.score.unwrap_or((visible, visible_max));
+    let (total, max) = row
+        .report
+        .score
+        .unwrap_or((visible, visible_max + row.hidden_max));
     let hidden = total.saturating_sub(visible);
     let mut fields: Vec<String> = vec![csv_field(&row.name)];
     fields.extend(steps.iter().map(u32::to_string));
@@ -697,18 +702,20 @@ pub fn csv_row(row: &Row) -> String {
     fields.join(",")
 }
 
-/// A `results.json` for a submission the grader could not run: score 0,
-/// and `output` says why (the compiler's messages, for a build failure).
-pub fn failure_json(headline: &str, details: &str) -> String {
-    let max: u32 = Step::ALL
-        .iter()
-        .map(|s| weights::weights().step(*s).points)
-        .chain(
-            Part::ALL
-                .iter()
-                .map(|p| weights::weights().scenarios(*p).points),
-        )
-        .sum();
+/// A `results.json` for a submission the grader could not run: score 0
+/// out of every point there was (`hidden_points` included), and `output`
+/// says why (the compiler's messages, for a build failure).
+pub fn failure_json(headline: &str, details: &str, hidden_points: u32) -> String {
+    let max: u32 = hidden_points
+        + Step::ALL
+            .iter()
+            .map(|s| weights::weights().step(*s).points)
+            .chain(
+                Part::ALL
+                    .iter()
+                    .map(|p| weights::weights().scenarios(*p).points),
+            )
+            .sum::<u32>();
     let mut output = format!("{headline}\n");
     if !details.is_empty() {
         output.push('\n');
@@ -740,7 +747,7 @@ enum Prepared {
 }
 
 /// Finds, checks and copies submission `source` into `out/<name>/raft.rs`.
-fn prepare_submission(source: &Path, name: &str, out: &Path) -> Prepared {
+fn prepare_submission(source: &Path, name: &str, out: &Path, hidden_points: u32) -> Prepared {
     let dir = out.join(name);
     let row = |status: Status, reason: String| {
         Prepared::Done(Row {
@@ -750,6 +757,7 @@ fn prepare_submission(source: &Path, name: &str, out: &Path) -> Prepared {
             reason,
             report: MachineReport::default(),
             elapsed: Duration::ZERO,
+            hidden_max: hidden_points,
         })
     };
     if let Err(e) = fs::create_dir_all(&dir) {
@@ -759,7 +767,10 @@ fn prepare_submission(source: &Path, name: &str, out: &Path) -> Prepared {
         );
     }
     let write_failure = |headline: &str, details: &str| {
-        let _ = fs::write(dir.join("results.json"), failure_json(headline, details));
+        let _ = fs::write(
+            dir.join("results.json"),
+            failure_json(headline, details, hidden_points),
+        );
     };
     let metadata = match fs::metadata(source) {
         Ok(metadata) => metadata,
@@ -817,6 +828,13 @@ pub fn grade_all(
         ),
         None => None,
     };
+    let hidden_points: u32 = match &hidden {
+        Some(path) => crate::hidden::load(path, &crate::case::all_cases())?
+            .iter()
+            .map(|test| test.points)
+            .sum(),
+        None => 0,
+    };
     let names = unique_names(sources);
     let total = sources.len();
     let done = Mutex::new(0usize);
@@ -826,7 +844,7 @@ pub fn grade_all(
         options.workers,
         |(source, name)| {
             let started = Instant::now();
-            match prepare_submission(source, name, &out) {
+            match prepare_submission(source, name, &out, hidden_points) {
                 Prepared::Done(row) => Err(Box::new(row)),
                 Prepared::Ready { name, copy } => {
                     let variant = Variant::File(copy.clone());
@@ -838,7 +856,8 @@ pub fn grade_all(
                                 dir.join("results.json"),
                                 failure_json(
                                     "Your raft/src/raft.rs does not compile, so no step could be graded. The compiler said:",
-                                    &message,
+                                    &student_message(&message),
+                                    hidden_points,
                                 ),
                             );
                             let _ = fs::write(dir.join("grader.log"), &message);
@@ -849,6 +868,7 @@ pub fn grade_all(
                                 reason: format!("does not compile: {}", compiler_summary(&message)),
                                 report: MachineReport::default(),
                                 elapsed: started.elapsed(),
+                                hidden_max: hidden_points,
                             }))
                         }
                     }
@@ -876,6 +896,7 @@ pub fn grade_all(
                     reason: String::new(),
                     report: MachineReport::default(),
                     elapsed: Duration::ZERO,
+                    hidden_max: hidden_points,
                 };
                 match run_grader(&binary, &variant_dir, &run) {
                     Err(e) => {
@@ -899,6 +920,7 @@ pub fn grade_all(
                                 failure_json(
                                     "Grading did not finish in time and was stopped; no step could be graded.",
                                     "",
+                                    hidden_points,
                                 ),
                             );
                         } else if !row.report.is_complete() {
@@ -1120,6 +1142,15 @@ pub fn grade_main(args: &[std::ffi::OsString]) -> std::process::ExitCode {
     }
 }
 
+/// The compiler's messages for the student: without the first line, which
+/// names the grader's scratch directory.
+fn student_message(message: &str) -> String {
+    match message.split_once('\n') {
+        Some((first, rest)) if first.contains("does not compile (in ") => rest.to_string(),
+        _ => message.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1277,6 +1308,7 @@ mod tests {
             reason: summary_reason(&report),
             report,
             elapsed: Duration::ZERO,
+            hidden_max: 8,
         };
         let line = csv_row(&row);
         let fields: Vec<&str> = line.split(',').collect();
@@ -1292,6 +1324,7 @@ mod tests {
             reason: "bob does not exist".to_string(),
             report: MachineReport::default(),
             elapsed: Duration::ZERO,
+            hidden_max: 0,
         };
         assert!(
             csv_row(&missing).ends_with(",0,0,100,missing,bob does not exist"),
@@ -1302,7 +1335,12 @@ mod tests {
 
     #[test]
     fn a_failure_json_parses_as_json_with_the_reason() {
-        let text = failure_json("does not compile", "error[E0425]: \"x\"\n  --> raft.rs:1");
+        let text = failure_json(
+            "does not compile",
+            "error[E0425]: \"x\"\n  --> raft.rs:1",
+            8,
+        );
+        assert!(text.contains("\"max_score\": 108"), "{text}");
         assert!(text.contains("\"score\": 0"));
         assert!(
             text.contains("error[E0425]: \\\"x\\\"\\n  --> raft.rs:1"),
