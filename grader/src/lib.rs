@@ -16,6 +16,7 @@
 //! | [`package`], [`grade`], [`gradescope`], [`hidden`] | the student package, bulk grading, Gradescope, hidden seeds |
 
 pub mod case;
+pub mod docs;
 pub mod grade;
 pub mod gradescope;
 pub mod hidden;

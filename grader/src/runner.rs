@@ -1094,6 +1094,8 @@ Selection (repeatable; default: everything):
 Replay:
   --trace               print the case's trace, event by event (needs --case)
   --html FILE           with --trace: also write the run's timeline to FILE
+  --in-process          with --case: run the case in this process, not a
+                        child, so a debugger stops in it (no time limit)
 
 Running:
   --jobs N              run N cases at once (default: the number of CPUs)
@@ -1134,7 +1136,39 @@ pub struct TestArgs {
     pub hidden: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub machine: bool,
+    /// Run the one selected case in this process, for a debugger.
+    pub in_process: bool,
     pub help: bool,
+}
+
+/// Runs one case in this process, for a debugger: no child, no time limit,
+/// and a panic is not caught, so the debugger stops where it happens.
+fn run_in_process(chosen: &[Case], options: &Options) -> ExitCode {
+    let [case] = chosen else {
+        eprintln!(
+            "raftlab test: --in-process runs exactly one case; {} are selected (use --case NAME)",
+            chosen.len()
+        );
+        return ExitCode::from(2);
+    };
+    let seed = options.only_seed.unwrap_or(0);
+    let mut ctx = Ctx::new(seed);
+    ctx.tracing = options.trace;
+    ctx.html = options.html.clone();
+    let outcome = (case.run)(&mut ctx);
+    for line in &ctx.trace {
+        println!("{line}");
+    }
+    match outcome {
+        Ok(()) => {
+            println!("{} seed {}: PASS", case.name, format_seed(seed));
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            println!("{} seed {}: FAIL {failure}", case.name, format_seed(seed));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Reads `raftlab test` options (each value also as `--flag=VALUE`).
@@ -1151,6 +1185,7 @@ pub fn parse_test_args(args: &[OsString]) -> Result<TestArgs, String> {
         hidden: None,
         junit: None,
         machine: false,
+        in_process: false,
         help: false,
     };
     let mut args = args.iter().map(|a| a.to_string_lossy().into_owned());
@@ -1204,6 +1239,7 @@ pub fn parse_test_args(args: &[OsString]) -> Result<TestArgs, String> {
             "--junit" => parsed.junit = Some(PathBuf::from(value()?)),
             "--machine" => parsed.machine = true,
             "--hidden" => parsed.hidden = Some(PathBuf::from(value()?)),
+            "--in-process" => parsed.in_process = true,
             "-h" | "--help" => parsed.help = true,
             "--solution" | "--reference" | "--file" | "--minus" | "--mutant" => {
                 return Err(format!(
@@ -1304,6 +1340,9 @@ pub fn test_main(cases: &[Case], args: &[OsString]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.in_process {
+        return run_in_process(&chosen, &args.options);
+    }
     let program = match std::env::current_exe() {
         Ok(program) => program,
         Err(e) => {
@@ -1403,8 +1442,6 @@ pub fn build_variant(root: &Path, variant: &Variant) -> Result<PathBuf, String> 
     lock.lock()
         .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
 
-    // Another variant may have been built since this one was prepared.
-    variant::touch_raft_rs(&dir)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(&cargo)
         .args([

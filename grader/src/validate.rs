@@ -832,11 +832,7 @@ fn test_command<'a>(nextest: bool, args: &[&'a str]) -> Vec<&'a str> {
 fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> Option<CheckResult> {
     let nextest = nextest_available();
     let target = variant::target_dir(root);
-    let reference_dir = || {
-        let dir = variant::prepare(root, &Variant::Reference)?;
-        variant::touch_raft_rs(&dir)?;
-        Ok::<PathBuf, String>(dir)
-    };
+    let reference_dir = || variant::prepare(root, &Variant::Reference);
     let result = match name {
         "fmt" => command_check(
             root,

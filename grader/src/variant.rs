@@ -10,6 +10,7 @@
 //! ```text
 //! <root>/
 //!   Cargo.toml, Cargo.lock, raft/, grader/       the user's tree: only read
+//!   bench/                                       (copied too when present)
 //!   solutions/raft.rs                            the reference (instructors only)
 //!   target/raftlab/
 //!     target/                                    CARGO_TARGET_DIR of every variant
@@ -44,6 +45,12 @@ const BUILD_CONFIG: [&str; 7] = [
     ".rustfmt.toml",
     "clippy.toml",
 ];
+
+/// Crates outside the root workspace (each a `[workspace]` of its own, in
+/// the root's `exclude` list) that build against `../raft` and so must see
+/// the variant's `raft.rs`: copied too, when present. `bench/` compares the
+/// library with raft-rs, which students never compile.
+const DETACHED_CRATES: [&str; 1] = ["bench"];
 
 /// Directory names never copied, at any depth: build output and git data.
 const SKIPPED_NAMES: [&str; 2] = ["target", ".git"];
@@ -295,8 +302,9 @@ pub fn raft_source(root: &Path, variant: &Variant) -> Result<String, String> {
 }
 
 /// Creates or refreshes the scratch copy of the workspace for `variant` and
-/// returns its directory. Copies `Cargo.toml`, the workspace members and the
-/// build configuration (`Cargo.lock`, `.cargo/`, toolchain and lint files),
+/// returns its directory. Copies `Cargo.toml`, the workspace members, the
+/// detached crates that build against them (`bench/`) and the build
+/// configuration (`Cargo.lock`, `.cargo/`, toolchain and lint files),
 /// skipping `target/` and `.git/`, then writes the variant's
 /// `raft/src/raft.rs`. Only files whose content changed are written, and
 /// files that vanished from the source are removed from the copy. The user's
@@ -312,12 +320,16 @@ pub fn prepare(root: &Path, variant: &Variant) -> Result<PathBuf, String> {
         ));
     }
 
+    let manifest = tag_version(&manifest, &variant.slug())
+        .map_err(|e| format!("{}: {e}", root.join("Cargo.toml").display()))?;
+
     let mut tree = Tree::default();
     tree.files
         .insert(PathBuf::from("Cargo.toml"), manifest.into_bytes());
     let copied: Vec<&str> = members
         .iter()
         .map(String::as_str)
+        .chain(DETACHED_CRATES)
         .chain(BUILD_CONFIG)
         .collect();
     for name in &copied {
@@ -337,29 +349,56 @@ pub fn prepare(root: &Path, variant: &Variant) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-/// Marks the variant's `raft/src/raft.rs` as just modified.
+/// Gives the workspace's crates a version of their own in a variant:
+/// `0.1.0` becomes `0.1.0-rl-minus-e3`.
 ///
-/// Every variant builds into the one shared target directory, and cargo
-/// names a workspace member's artifacts after its path *relative to the
-/// workspace root*, so all variants share the same `raft` and `grader`
-/// artifacts. Cargo rebuilds them only when a source file is newer than
-/// they are: a variant whose `raft.rs` was written before the last build of
-/// another variant would look up to date, and run the other variant's code.
-/// Call this right before building (under the build lock, when there is
-/// one); [`prepare`] itself leaves unchanged files alone.
-pub fn touch_raft_rs(dir: &Path) -> Result<(), String> {
-    let path = dir.join(RAFT_RS);
-    fs::File::options()
-        .write(true)
-        .open(&path)
-        .and_then(|file| file.set_modified(std::time::SystemTime::now()))
-        .map_err(|e| format!("cannot touch {}: {e}", path.display()))
+/// All variants share one target directory, and cargo names a workspace
+/// crate's build by its name and version, not by where its sources are. Two
+/// variants with one version would therefore overwrite each other's `raft`
+/// and, judging freshness by file times, could run one variant's code as
+/// another's. A version per variant keeps their builds apart (and each one
+/// incremental), while the registry dependencies are still built once.
+fn tag_version(manifest: &str, slug: &str) -> Result<String, String> {
+    let tag: String = slug
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let mut in_package = false;
+    let mut tagged = false;
+    let mut out = String::with_capacity(manifest.len() + tag.len() + 4);
+    for line in manifest.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_package = trimmed == "[workspace.package]";
+        }
+        if in_package
+            && !tagged
+            && trimmed.starts_with("version")
+            && let Some((key, value)) = line.split_once('=')
+        {
+            let version = value.trim().trim_matches('"');
+            let ending = if line.ends_with('\n') { "\n" } else { "" };
+            out.push_str(&format!("{key}= \"{version}-rl-{tag}\"{ending}"));
+            tagged = true;
+            continue;
+        }
+        out.push_str(line);
+    }
+    if !tagged {
+        return Err(
+            "no `version` in [workspace.package]: variants need one to keep their builds apart"
+                .into(),
+        );
+    }
+    Ok(out)
 }
 
 /// The files a scratch copy should hold, relative to the workspace root.
 #[derive(Default)]
 struct Tree {
     files: BTreeMap<PathBuf, Vec<u8>>,
+    /// The permissions of copied files, so scripts stay executable.
+    modes: BTreeMap<PathBuf, fs::Permissions>,
     dirs: BTreeSet<PathBuf>,
 }
 
@@ -383,6 +422,8 @@ impl Tree {
         if metadata.is_file() {
             self.files
                 .insert(relative.to_path_buf(), fs::read(&path).map_err(error)?);
+            self.modes
+                .insert(relative.to_path_buf(), metadata.permissions());
         } else if metadata.is_dir() {
             self.dirs.insert(relative.to_path_buf());
             for entry in fs::read_dir(&path).map_err(error)? {
@@ -427,7 +468,11 @@ impl Tree {
     fn write(&self, dir: &Path) -> Result<(), String> {
         for (relative, content) in &self.files {
             let path = dir.join(relative);
-            if fs::read(&path).is_ok_and(|existing| existing == *content) {
+            let mode = self.modes.get(relative);
+            let same_mode = |p: &Path| {
+                mode.is_none_or(|m| fs::metadata(p).is_ok_and(|have| have.permissions() == *m))
+            };
+            if fs::read(&path).is_ok_and(|existing| existing == *content) && same_mode(&path) {
                 continue;
             }
             if let Some(parent) = path.parent() {
@@ -436,6 +481,10 @@ impl Tree {
             }
             fs::write(&path, content)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            if let Some(mode) = mode {
+                fs::set_permissions(&path, mode.clone())
+                    .map_err(|e| format!("cannot set the mode of {}: {e}", path.display()))?;
+            }
         }
         Ok(())
     }
@@ -505,5 +554,20 @@ mod tests {
             variant_dir(root, &Variant::Reference),
             Path::new("/w/target/raftlab/variants/reference")
         );
+    }
+
+    #[test]
+    fn each_variant_gets_its_own_workspace_version() {
+        let manifest = "[workspace]\nmembers = [\"raft\"]\n\n[workspace.package]\nedition = \"2024\"\nversion = \"0.1.0\"\n\n[workspace.dependencies]\nrand = { version = \"0.9\" }\n";
+        let tagged = tag_version(manifest, "mutant-e5_vote_twice").unwrap();
+        assert!(
+            tagged.contains("version = \"0.1.0-rl-mutant-e5-vote-twice\"\n"),
+            "{tagged}"
+        );
+        assert!(
+            tagged.contains("rand = { version = \"0.9\" }"),
+            "dependencies keep their versions: {tagged}"
+        );
+        assert!(tag_version("[workspace]\n", "reference").is_err());
     }
 }

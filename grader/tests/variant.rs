@@ -33,7 +33,7 @@ impl Workspace {
         for (path, content) in [
             (
                 "Cargo.toml",
-                "[workspace]\nresolver = \"3\"\nmembers = [\"raft\", \"grader\"]\n",
+                "[workspace]\nresolver = \"3\"\nmembers = [\"raft\", \"grader\"]\n\n[workspace.package]\nversion = \"0.1.0\"\n",
             ),
             ("Cargo.lock", "# lock\n"),
             ("rust-toolchain.toml", "[toolchain]\n"),
@@ -45,6 +45,11 @@ impl Workspace {
             ("grader/Cargo.toml", "[package]\nname = \"grader\"\n"),
             ("grader/src/lib.rs", "//! grader\n"),
             ("grader/tests/old.rs", "#[test]\nfn old() {}\n"),
+            (
+                "bench/Cargo.toml",
+                "[package]\nname = \"raftlab-bench\"\n[workspace]\n",
+            ),
+            ("bench/target/release/junk", "build output\n"),
             (".git/HEAD", "ref: refs/heads/main\n"),
             ("target/debug/junk", "build output\n"),
             ("solutions/raft.rs", REFERENCE),
@@ -125,6 +130,7 @@ fn prepare_copies_the_crates_and_writes_the_variant() {
     let expected: Vec<PathBuf> = [
         "Cargo.lock",
         "Cargo.toml",
+        "bench/Cargo.toml",
         "grader/Cargo.toml",
         "grader/src/lib.rs",
         "grader/tests/old.rs",
@@ -138,13 +144,37 @@ fn prepare_copies_the_crates_and_writes_the_variant() {
     .collect();
     assert_eq!(
         copied, expected,
-        "no target/, .git/, solutions/ or stray files"
+        "the members and bench/, but no target/, .git/, solutions/ or stray files"
     );
     assert_eq!(
         read(dir.join("raft/src/raft.rs")),
         skeleton::strip_markers(REFERENCE)
     );
-    assert_eq!(read(dir.join("Cargo.toml")), read(root.join("Cargo.toml")));
+    assert_eq!(
+        read(dir.join("Cargo.toml")),
+        read(root.join("Cargo.toml")).replace("\"0.1.0\"", "\"0.1.0-rl-reference\""),
+        "the manifest is copied with a workspace version of the variant's own"
+    );
+}
+
+#[test]
+fn prepare_keeps_scripts_executable() {
+    use std::os::unix::fs::PermissionsExt;
+    let workspace = Workspace::new("modes");
+    let root = &workspace.root;
+    workspace.write("grader/run.sh", "#!/bin/sh\necho hi\n");
+    let script = root.join("grader/run.sh");
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let dir = variant::prepare(root, &Variant::Reference).expect("prepare the reference");
+    let mode = fs::metadata(dir.join("grader/run.sh"))
+        .expect("copied")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o755,
+        "the copy of an executable script stays executable"
+    );
 }
 
 #[test]

@@ -115,24 +115,26 @@ impl Unstable {
     /// Starting below `offset` means the leader overwrote entries the
     /// storage already holds (§5.3); the application's append will truncate
     /// its copy from the same index.
-    pub fn truncate_and_append(&mut self, ents: &[Entry]) {
+    ///
+    /// Takes `ents` by value: entries arrive owned (in a proposal or a
+    /// `MsgApp`), and moving them in spares a copy of every entry's data.
+    pub fn truncate_and_append(&mut self, ents: Vec<Entry>) {
         let Some(first) = ents.first() else {
             return;
         };
         let after = first.index;
         let end = self.offset + self.entries.len() as u64;
         if after == end {
-            self.entries.extend_from_slice(ents);
+            self.entries.extend(ents);
         } else if after <= self.offset {
             tracing::info!("replace the unstable entries from index {after}");
             self.offset = after;
-            self.entries.clear();
-            self.entries.extend_from_slice(ents);
+            self.entries = ents;
         } else {
             tracing::info!("truncate the unstable entries before index {after}");
             self.must_check_out_of_bounds(self.offset, after);
             self.entries.truncate((after - self.offset) as usize);
-            self.entries.extend_from_slice(ents);
+            self.entries.extend(ents);
         }
     }
 
@@ -322,7 +324,7 @@ mod tests {
         for (i, (from, terms, want_offset, want_terms)) in cases.into_iter().enumerate() {
             let mut u = unstable(None, run(5, &[1, 1, 1]), 5);
             let add = run(from, terms);
-            u.truncate_and_append(&add);
+            u.truncate_and_append(add.clone());
             let want = run(want_offset, want_terms);
             assert_eq!(
                 (u.offset, &u.entries),

@@ -21,7 +21,7 @@ use crate::errors::{Error, Result, StorageError};
 use crate::log_unstable::Unstable;
 use crate::storage::{NO_LIMIT, Storage};
 use crate::types::{Entry, Index, Snapshot, Term};
-use crate::util::limit_size;
+use crate::util::{fitting_prefix, limit_size};
 
 /// How many times [`RaftLog::all_entries`] retries when the application
 /// compacts the storage under it.
@@ -129,7 +129,14 @@ impl<S: Storage> RaftLog<S> {
     }
 
     /// Whether the entry at `i` has term `t`: the log matching check (§5.3).
+    /// An index outside `[first_index - 1, last_index]` matches nothing:
+    /// `term` answers 0 there, which must not pass for an entry of term 0
+    /// (a `MsgApp` with `log_term` 0 past our log would otherwise be
+    /// accepted, and acknowledged).
     pub fn match_term(&self, i: Index, t: Term) -> bool {
+        if i + 1 < self.first_index() || i > self.last_index() {
+            return false;
+        }
         self.term(i).is_ok_and(|gt| gt == t)
     }
 
@@ -146,13 +153,13 @@ impl<S: Storage> RaftLog<S> {
         idx: Index,
         log_term: Term,
         committed: Index,
-        ents: &[Entry],
+        mut ents: Vec<Entry>,
     ) -> Option<Index> {
         if !self.match_term(idx, log_term) {
             return None;
         }
         let last_new_index = idx + ents.len() as u64;
-        let conflict = self.find_conflict(ents);
+        let conflict = self.find_conflict(&ents);
         if conflict != 0 {
             // A committed entry never changes (§5.4, leader completeness):
             // a leader asking to overwrite one is a bug somewhere.
@@ -161,8 +168,10 @@ impl<S: Storage> RaftLog<S> {
                 "entry {conflict} conflicts with committed entry (committed {})",
                 self.committed
             );
-            let start = (conflict - (idx + 1)) as usize;
-            self.append(&ents[start..]);
+            // Entries before the conflict are held already: drop them, and
+            // move the rest into the log.
+            ents.drain(..(conflict - (idx + 1)) as usize);
+            self.append(ents);
         }
         self.commit_to(committed.min(last_new_index));
         Some(last_new_index)
@@ -172,7 +181,7 @@ impl<S: Storage> RaftLog<S> {
     /// and returns the new last index.
     ///
     /// Panics if they would overwrite a committed entry.
-    pub fn append(&mut self, ents: &[Entry]) -> Index {
+    pub fn append(&mut self, ents: Vec<Entry>) -> Index {
         let Some(first) = ents.first() else {
             return self.last_index();
         };
@@ -429,11 +438,19 @@ impl<S: Storage> RaftLog<S> {
             if (ents.len() as u64) < stored_hi - lo {
                 return Ok(ents);
             }
+            // A storage that ignores the limit is held to it here.
+            limit_size(&mut ents, max_size);
+            if (ents.len() as u64) < stored_hi - lo {
+                return Ok(ents);
+            }
         }
         if hi > offset {
-            ents.extend_from_slice(self.unstable.slice(lo.max(offset), hi));
+            // Copy only the unstable entries that fit after the stored ones.
+            let unstable = self.unstable.slice(lo.max(offset), hi);
+            let used = ents.iter().map(Entry::size).sum();
+            let fitting = fitting_prefix(unstable, used, max_size);
+            ents.extend_from_slice(&unstable[..fitting]);
         }
-        limit_size(&mut ents, max_size);
         Ok(ents)
     }
 
@@ -502,7 +519,7 @@ mod tests {
     /// A log over an empty storage, with `entries` appended (unstable).
     fn log_with(entries: &[Entry]) -> RaftLog<MemStorage> {
         let mut log = RaftLog::new(MemStorage::new());
-        log.append(entries);
+        log.append(entries.to_vec());
         log
     }
 
@@ -668,7 +685,7 @@ mod tests {
         {
             let mut log = log_with(&log0);
             log.commit_to(commit);
-            let got = log.maybe_append(idx, log_term, committed, &new);
+            let got = log.maybe_append(idx, log_term, committed, new.clone());
             assert_eq!(
                 got, want_last,
                 "case #{i} (after {idx}@{log_term}, {new:?}): last new index = {got:?}, want {want_last:?}"
@@ -693,7 +710,7 @@ mod tests {
         // is a bug.
         let mut log = log_with(&[ent(1, 1), ent(2, 2), ent(3, 3)]);
         log.commit_to(1);
-        log.maybe_append(0, 0, 3, &[ent(1, 2)]);
+        log.maybe_append(0, 0, 3, vec![ent(1, 2)]);
     }
 
     #[test]
@@ -718,7 +735,7 @@ mod tests {
             let store = MemStorage::new();
             store.wl().append(&stored).unwrap();
             let mut log = RaftLog::new(store);
-            let got = log.append(&new);
+            let got = log.append(new.clone());
             assert_eq!(
                 got, want_last,
                 "case #{i} ({new:?}): last index = {got}, want {want_last}"
@@ -744,7 +761,7 @@ mod tests {
         // Committed entries are never overwritten.
         let mut log = log_with(&[ent(1, 1), ent(2, 1)]);
         log.commit_to(2);
-        log.append(&[ent(2, 2)]);
+        log.append(vec![ent(2, 2)]);
     }
 
     #[test]
@@ -836,7 +853,7 @@ mod tests {
         // storage compacted under us is Compacted.
         let store = storage_after_snapshot(100, 1, &ents(101, 104, 2));
         let mut log = RaftLog::new(store.clone());
-        log.append(&[ent(105, 3)]);
+        log.append(vec![ent(105, 3)]);
         let cases: [(Index, Result<Term>); 7] = [
             (98, Ok(0)),
             (99, Ok(0)),
@@ -880,7 +897,7 @@ mod tests {
         }
         let mut log = RaftLog::new(store);
         for i in num / 2..num {
-            log.append(&[ent(offset + i, offset + i)]);
+            log.append(vec![ent(offset + i, offset + i)]);
         }
         let h = ENTRY_HEADER_SIZE;
         let run = |from: Index, to: Index| (from..to).map(|i| ent(i, i)).collect::<Vec<_>>();
@@ -920,6 +937,23 @@ mod tests {
     }
 
     #[test]
+    fn match_term_is_false_outside_the_log() {
+        // term() answers 0 outside [first_index - 1, last_index]; that is
+        // "no entry", which matches no term, not even 0.
+        let log = RaftLog::new(storage_after_snapshot(3, 2, &ents(4, 5, 2)));
+        let cases = [(2, 0), (3, 2), (5, 2), (6, 0), (6, 2), (100, 0)];
+        let want = [false, true, true, false, false, false];
+        for (i, (&(idx, term), &want)) in cases.iter().zip(&want).enumerate() {
+            assert_eq!(
+                log.match_term(idx, term),
+                want,
+                "case #{i}: match_term({idx}, {term})"
+            );
+        }
+        assert!(RaftLog::new(MemStorage::new()).match_term(0, 0));
+    }
+
+    #[test]
     fn next_entries_hands_out_committed_unapplied() {
         // Committed but unapplied entries come out, from after applied (and
         // never before the snapshot), within the size limit.
@@ -936,7 +970,7 @@ mod tests {
         for (i, (applied, max, want, want_has)) in cases.into_iter().enumerate() {
             let store = storage_after_snapshot(3, 1, &[]);
             let mut log = RaftLog::new_with_size(store, max);
-            log.maybe_append(3, 1, 5, &[ent(4, 1), ent(5, 1), ent(6, 1)]);
+            log.maybe_append(3, 1, 5, vec![ent(4, 1), ent(5, 1), ent(6, 1)]);
             log.applied_to(applied);
             let got = log.next_entries();
             assert_eq!(
@@ -972,7 +1006,7 @@ mod tests {
         let store = MemStorage::new();
         store.wl().append(&[ent(1, 1), ent(2, 2)]).unwrap();
         let mut log = RaftLog::new(store);
-        log.append(&[ent(3, 3)]);
+        log.append(vec![ent(3, 3)]);
         assert_eq!(log.unstable_entries(), &[ent(3, 3)][..]);
     }
 
@@ -999,7 +1033,7 @@ mod tests {
         assert_eq!(log.snapshot().unwrap(), snap(1000, 1000));
 
         // New entries follow the snapshot.
-        log.append(&[ent(1001, 1000)]);
+        log.append(vec![ent(1001, 1000)]);
         assert_eq!(log.last_index(), 1001);
 
         // Once persisted, the snapshot is no longer pending.

@@ -192,7 +192,7 @@ impl<S: Storage> RawNode<S> {
             || r.raft_log.has_pending_snapshot()
             || !r.msgs.is_empty()
             || !r.raft_log.unstable_entries().is_empty()
-            || r.raft_log.has_next_entries()
+            || has_persisted_committed_entries(r)
             || !r.read_states.is_empty()
     }
 
@@ -213,7 +213,7 @@ impl<S: Storage> RawNode<S> {
             read_states: std::mem::take(&mut r.read_states),
             entries,
             snapshot: r.raft_log.unstable.snapshot.clone(),
-            committed_entries: r.raft_log.next_entries().unwrap_or_default(),
+            committed_entries: persisted_committed_entries(r),
             messages: r.take_msgs(),
             must_sync,
         };
@@ -245,4 +245,28 @@ impl<S: Storage> RawNode<S> {
             r.raft_log.stable_snap_to(s.metadata.index);
         }
     }
+}
+
+/// The index of the last entry the application has persisted: entries from
+/// the unstable offset on are not, or were overwritten since they were.
+fn last_persisted_index<S: Storage>(r: &Raft<S>) -> u64 {
+    r.raft_log.unstable.offset - 1
+}
+
+/// Whether some committed, unapplied entry is already persisted.
+fn has_persisted_committed_entries<S: Storage>(r: &Raft<S>) -> bool {
+    let next = (r.raft_log.applied + 1).max(r.raft_log.first_index());
+    r.raft_log.has_next_entries() && next <= last_persisted_index(r)
+}
+
+/// The committed, unapplied entries to apply: only those persisted by an
+/// earlier `Ready`. A follower can learn that an entry is committed in the
+/// very message that brings it (and a single voter commits what it appends);
+/// such an entry waits for the next `Ready`, so the state machine never
+/// applies what a crash could still take back.
+fn persisted_committed_entries<S: Storage>(r: &Raft<S>) -> Vec<Entry> {
+    let persisted = last_persisted_index(r);
+    let mut ents = r.raft_log.next_entries().unwrap_or_default();
+    ents.retain(|e| e.index <= persisted);
+    ents
 }

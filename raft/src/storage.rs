@@ -24,7 +24,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::errors::{Result, StorageError};
 use crate::types::{ConfState, Entry, HardState, Index, Snapshot, Term};
-use crate::util::limit_size;
+use crate::util::fitting_prefix;
 
 /// "No size limit" for [`Storage::entries`] and friends.
 pub const NO_LIMIT: u64 = u64::MAX;
@@ -295,9 +295,8 @@ impl Storage for MemStorage {
         }
         let from = (low - offset) as usize;
         let to = ((high - offset) as usize).max(from);
-        let mut ents = core.entries[from..to].to_vec();
-        limit_size(&mut ents, max_size);
-        Ok(ents)
+        let wanted = &core.entries[from..to];
+        Ok(wanted[..fitting_prefix(wanted, 0, max_size)].to_vec())
     }
 
     fn term(&self, idx: Index) -> Result<Term> {

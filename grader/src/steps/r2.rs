@@ -72,7 +72,7 @@ fn sends_to_every_follower(ctx: &mut Ctx) -> Outcome {
     let context = "proposing \"x\" to leader 1 of [1, 2, 3] at term 2 (log [1@1, 2@2], followers 2 and 3 to be sent from index 2)";
     let sent = propose(ctx, &mut r, &["x"], context)?;
     let entries = vec![ent(2, 2, ""), ent(2, 3, "x")];
-    util::check_msgs(
+    util::check_sent(
         context,
         &sent,
         &[
@@ -92,7 +92,7 @@ fn sends_to_all_four_followers(ctx: &mut Ctx) -> Outcome {
         .iter()
         .map(|&to| app(1, to, 1, (0, 0), vec![ent(1, 1, ""), ent(1, 2, "x")], 0))
         .collect();
-    util::check_msgs(context, &sent, &want)
+    util::check_sent(context, &sent, &want)
 }
 
 fn probing_follower_waits_for_answer(ctx: &mut Ctx) -> Outcome {
@@ -100,7 +100,7 @@ fn probing_follower_waits_for_answer(ctx: &mut Ctx) -> Outcome {
     let context = "proposing \"x\" to leader 1 of [1, 2, 3] at term 2 (log [1@1, 2@2])";
     let sent = propose(ctx, &mut r, &["x"], context)?;
     let entries = vec![ent(2, 2, ""), ent(2, 3, "x")];
-    util::check_msgs(
+    util::check_sent(
         context,
         &sent,
         &[
@@ -112,7 +112,7 @@ fn probing_follower_waits_for_answer(ctx: &mut Ctx) -> Outcome {
     // in Probe state sends one append at a time (bcast_append skips them).
     let context = "then proposing \"y\" before any follower answered (both are probed, and their probe is in flight)";
     let sent = propose(ctx, &mut r, &["y"], context)?;
-    util::check_msgs(context, &sent, &[])
+    util::check_sent(context, &sent, &[])
 }
 
 fn replicating_followers_get_new_entries(ctx: &mut Ctx) -> Outcome {
@@ -129,7 +129,7 @@ fn replicating_followers_get_new_entries(ctx: &mut Ctx) -> Outcome {
     let context = "proposing \"x\" to leader 1 at term 2 (log [1@1, 2@1, 3@2], commit 2; followers 2 and 3 replicating, match 2, next 3)";
     let sent = propose(ctx, &mut r, &["x"], context)?;
     let entries = vec![ent(2, 3, ""), ent(2, 4, "x")];
-    util::check_msgs(
+    util::check_sent(
         context,
         &sent,
         &[
@@ -141,7 +141,7 @@ fn replicating_followers_get_new_entries(ctx: &mut Ctx) -> Outcome {
     // previous one without waiting for its answer.
     let context = "then proposing \"y\" (entries up to 4 were just sent to both)";
     let sent = propose(ctx, &mut r, &["y"], context)?;
-    util::check_msgs(
+    util::check_sent(
         context,
         &sent,
         &[
@@ -161,7 +161,7 @@ fn paused_follower_is_skipped(ctx: &mut Ctx) -> Outcome {
     pr.become_replicate();
     let context = "proposing \"x\" to leader 1 at term 2 (log [1@1, 2@2]; follower 2 probed with its probe in flight, follower 3 replicating from index 2)";
     let sent = propose(ctx, &mut r, &["x"], context)?;
-    util::check_msgs(
+    util::check_sent(
         context,
         &sent,
         &[app(1, 3, 2, (1, 1), vec![ent(2, 2, ""), ent(2, 3, "x")], 0)],
@@ -172,5 +172,5 @@ fn single_node_sends_nothing(ctx: &mut Ctx) -> Outcome {
     let mut r = util::leader_at(1, &[1], &[], 1);
     let context = "proposing \"x\" to leader 1, alone in its cluster, at term 1";
     let sent = propose(ctx, &mut r, &["x"], context)?;
-    util::check_msgs(context, &sent, &[])
+    util::check_sent(context, &sent, &[])
 }

@@ -78,7 +78,8 @@ struct Row {
 /// `rule`.
 fn run_rows(ctx: &mut Ctx, rows: Vec<Row>, rule: &str) -> Outcome {
     for (i, row) in rows.into_iter().enumerate() {
-        run_row(ctx, i, row).map_err(|f| Failure::new(format!("{} ({rule})", f.message)))?;
+        run_row(ctx, i, row)
+            .map_err(|f| Failure::new(format!("case #{i}: {} ({rule})", f.message)))?;
     }
     Ok(())
 }
@@ -87,7 +88,7 @@ fn run_row(ctx: &mut Ctx, i: usize, row: Row) -> Outcome {
     let mut r = util::follower_with_commit(2, &[1, 2, 3], row.log, row.term, row.commit);
     let m = app(1, 2, row.term, row.prev, row.entries, row.leader_commit);
     let context = format!(
-        "case #{i}: follower 2 at term {} with log {:?} and commit {} stepped {}",
+        "follower 2 at term {} with log {:?} and commit {} stepped {}",
         row.term,
         util::entries_of_terms(row.log),
         row.commit,
@@ -110,7 +111,7 @@ fn run_row(ctx: &mut Ctx, i: usize, row: Row) -> Outcome {
         row.want_commit,
         "after {context}: commit"
     );
-    util::check_msgs(&context, &sent, &[row.want_reply])
+    util::check_sent(&context, &sent, &[row.want_reply])
 }
 
 /// The log [`util::storage`] builds from `terms`, then `more`.
@@ -154,7 +155,7 @@ fn check_clock_and_leader(
         (StateType::Follower, 2),
         "after {context}: (state, term)"
     );
-    util::check_msgs(&context, &sent, &[want_reply])
+    util::check_sent(&context, &sent, &[want_reply])
 }
 
 fn resets_clock_and_records_leader(ctx: &mut Ctx) -> Outcome {

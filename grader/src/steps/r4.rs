@@ -184,7 +184,7 @@ fn no_commit_of_earlier_term_by_count(ctx: &mut Ctx) -> Outcome {
         "after {context} (match indexes {}): commit — even on every node, an entry of an earlier term is not committed by counting (§5.4.2, Figure 8)",
         match_indexes(&r)
     );
-    util::check_msgs(
+    util::check_sent(
         &format!("{context} (commit did not move), to followers other than n3"),
         &not_to(&sent, 3),
         &[],
@@ -198,7 +198,7 @@ fn no_commit_of_earlier_term_by_count(ctx: &mut Ctx) -> Outcome {
         "after {context} (match indexes {}): commit — entry 3 is of the current term and on a majority (§5.4.2)",
         match_indexes(&r)
     );
-    util::check_msgs(
+    util::check_sent(
         &format!("{context} (commit moved 0 → 3)"),
         &sent,
         &[
@@ -224,7 +224,7 @@ fn broadcasts_new_commit(ctx: &mut Ctx) -> Outcome {
     );
     // n2 and n3 hold everything: an empty append with the new commit index.
     // n4 and n5 have not answered: their probe from index 2, with it.
-    util::check_msgs(
+    util::check_sent(
         &format!("{context} (commit moved 0 → 2: every follower must learn it)"),
         &sent,
         &[
@@ -244,7 +244,7 @@ fn quiet_when_commit_does_not_move(ctx: &mut Ctx) -> Outcome {
     let context = format!("{setup}, n2 acknowledging 2");
     let sent = ack(ctx, &mut r, 2, 2, &context)?;
     check_eq!(r.raft_log.committed, 0, "after {context}: commit");
-    util::check_msgs(
+    util::check_sent(
         &format!("{context} (commit did not move), to followers other than n2"),
         &not_to(&sent, 2),
         &[],
@@ -258,7 +258,7 @@ fn quiet_when_commit_does_not_move(ctx: &mut Ctx) -> Outcome {
     let context = format!("{context}, then n4 acknowledging 2");
     let sent = ack(ctx, &mut r, 4, 2, &context)?;
     check_eq!(r.raft_log.committed, 2, "after {context}: commit");
-    util::check_msgs(
+    util::check_sent(
         &format!("{context} (commit stayed 2), to followers other than n4"),
         &not_to(&sent, 4),
         &[],
@@ -280,7 +280,7 @@ fn commit_never_goes_back(ctx: &mut Ctx) -> Outcome {
         "after {context} (match indexes {}, a majority holds only index 1): commit — it never decreases",
         match_indexes(&r)
     );
-    util::check_msgs(
+    util::check_sent(
         &format!("{context} (commit did not move), to followers other than n2"),
         &not_to(&sent, 2),
         &[],
@@ -296,7 +296,7 @@ fn commit_never_goes_back(ctx: &mut Ctx) -> Outcome {
     );
     // n2 was already sent entries up to 3 (it is streamed to after its
     // answer), so both get an empty append with the new commit.
-    util::check_msgs(
+    util::check_sent(
         &format!("{context} (commit moved 2 → 3)"),
         &sent,
         &[

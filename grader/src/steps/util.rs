@@ -6,7 +6,8 @@ use raft::{
     StateType,
 };
 
-use crate::case::{Ctx, Failure, Outcome};
+use crate::case::{Case, Ctx, Failure, Kind, Outcome};
+use crate::skeleton::Step;
 
 /// The election timeout of test nodes, in ticks. The randomized timeout is
 /// in `[ELECTION_TICK, 2 * ELECTION_TICK)`.
@@ -343,19 +344,12 @@ pub fn take_traced(ctx: &mut Ctx, r: &mut Raft<MemStorage>) -> Vec<Message> {
     msgs
 }
 
-/// Fails unless `got` (sorted as [`take_sorted`] sorts) is exactly `want`,
-/// saying `after {context}: sent [...], want [...]`.
-pub fn check_msgs(context: &str, got: &[Message], want: &[Message]) -> Outcome {
+/// [`check_msgs`] for replication cases: sorts `want` as [`take_sorted`]
+/// sorts, and says `after {context}: sent [...], want [...]`.
+pub fn check_sent(context: &str, got: &[Message], want: &[Message]) -> Outcome {
     let mut want = want.to_vec();
     want.sort_by_key(|m| (m.to, m.msg_type));
-    if got == want.as_slice() {
-        return Ok(());
-    }
-    Err(Failure::new(format!(
-        "after {context}: sent {}, want {}",
-        describe(got),
-        describe(&want)
-    )))
+    check_msgs(got, &want, format_args!("after {context}"))
 }
 
 /// Entries with the given terms at indexes 1, 2, ... and no data: the log
@@ -386,6 +380,268 @@ pub fn check_log(context: &str, r: &Raft<MemStorage>, want: &[Entry]) -> Outcome
         )));
     }
     Ok(())
+}
+
+// ── Recording and comparing what a node does ───────────────────────────────
+
+/// A role as the trace names it: `follower`, `pre-candidate`, ...
+pub fn state_name(state: StateType) -> &'static str {
+    match state {
+        StateType::Follower => "follower",
+        StateType::PreCandidate => "pre-candidate",
+        StateType::Candidate => "candidate",
+        StateType::Leader => "leader",
+    }
+}
+
+/// A node's role and term as the trace shows them: `candidate@2`.
+pub fn role(r: &Raft<MemStorage>) -> String {
+    format!("{}@{}", state_name(r.state), r.term)
+}
+
+/// One trace line for a message: `n1→n2 MsgVote term=2 last=0@0`.
+pub fn trace_line(m: &Message) -> String {
+    let full = format!("{m:?}");
+    let head = format!("{:?} {}→{}", m.msg_type, m.from, m.to);
+    let rest = full.strip_prefix(head.as_str()).unwrap_or(&full);
+    format!("n{}→n{} {:?}{rest}", m.from, m.to, m.msg_type)
+}
+
+/// Runs `action` on `r`, then records in the trace what changed: the role
+/// and term (`n1 follower@1 → candidate@2`), then one line per message the
+/// node sent. Returns those messages, sorted as by [`take_sorted`].
+pub fn observe(
+    ctx: &mut Ctx,
+    r: &mut Raft<MemStorage>,
+    action: impl FnOnce(&mut Raft<MemStorage>),
+) -> Vec<Message> {
+    let before = role(r);
+    action(r);
+    record_changes(ctx, r, &before)
+}
+
+/// Ticks `r` `n` times, recording the ticks and what they changed; returns
+/// the messages sent during those ticks, sorted.
+pub fn tick_observed(ctx: &mut Ctx, r: &mut Raft<MemStorage>, n: usize) -> Vec<Message> {
+    let before = role(r);
+    tick_n(r, n);
+    ctx.note(|| {
+        let what = if n == 1 {
+            "tick".to_string()
+        } else {
+            format!("{n} ticks")
+        };
+        format!(
+            "n{} {what} (election_elapsed {})",
+            r.id,
+            r.election_elapsed()
+        )
+    });
+    record_changes(ctx, r, &before)
+}
+
+/// Records `r`'s role change since `before`, then takes, records and
+/// returns its messages.
+fn record_changes(ctx: &mut Ctx, r: &mut Raft<MemStorage>, before: &str) -> Vec<Message> {
+    let now = role(r);
+    if now != before {
+        ctx.note(|| format!("n{} {before} → {now}", r.id));
+    }
+    let msgs = take_sorted(r);
+    for m in &msgs {
+        ctx.note(|| trace_line(m));
+    }
+    msgs
+}
+
+/// Steps `m` into `r`, recording the delivery and what it changed, and
+/// returns the node's replies, sorted. An error from `step` fails the case:
+/// none of the messages the step suites deliver may be refused.
+pub fn deliver(
+    ctx: &mut Ctx,
+    r: &mut Raft<MemStorage>,
+    m: Message,
+) -> Result<Vec<Message>, Failure> {
+    ctx.note(|| trace_line(&m));
+    let delivered = format!("{m:?}");
+    let mut result = Ok(());
+    let msgs = observe(ctx, r, |r| result = r.step(m));
+    match result {
+        Ok(()) => Ok(msgs),
+        Err(e) => Err(Failure::new(format!(
+            "n{} step({delivered}) returned the error {e:?}, want Ok",
+            r.id
+        ))),
+    }
+}
+
+/// A vote request (`MsgVote` or `MsgPreVote`) from `from` to `to` for
+/// `term`, from a candidate whose last entry is `index`@`log_term`.
+pub fn vote_request(
+    t: MessageType,
+    from: u64,
+    to: u64,
+    term: u64,
+    index: u64,
+    log_term: u64,
+) -> Message {
+    let mut m = msg(t, from, to, term);
+    m.index = index;
+    m.log_term = log_term;
+    m
+}
+
+/// The vote requests (`MsgVote` or `MsgPreVote`) node `from` should send
+/// for `term` to every id in `to`, as [`take_sorted`] orders them.
+pub fn vote_requests(
+    t: MessageType,
+    from: u64,
+    to: &[u64],
+    term: u64,
+    index: u64,
+    log_term: u64,
+) -> Vec<Message> {
+    to.iter()
+        .map(|&peer| vote_request(t, from, peer, term, index, log_term))
+        .collect()
+}
+
+/// A vote response (`MsgVoteResp` or `MsgPreVoteResp`) from `from` to `to`
+/// at `term`, granting the vote unless `reject`.
+pub fn vote_response(t: MessageType, from: u64, to: u64, term: u64, reject: bool) -> Message {
+    let mut m = msg(t, from, to, term);
+    m.reject = reject;
+    m
+}
+
+/// The first field in which `got` differs from `want`, as `field: got X,
+/// want Y`; `None` when they are equal. Needed because a message's one-line
+/// form leaves out the fields its type does not use.
+pub fn message_difference(got: &Message, want: &Message) -> Option<String> {
+    macro_rules! field {
+        ($name:ident) => {
+            if got.$name != want.$name {
+                return Some(format!(
+                    "{}: got {:?}, want {:?}",
+                    stringify!($name),
+                    got.$name,
+                    want.$name
+                ));
+            }
+        };
+    }
+    field!(msg_type);
+    field!(from);
+    field!(to);
+    field!(term);
+    field!(index);
+    field!(log_term);
+    field!(entries);
+    field!(commit);
+    field!(reject);
+    field!(reject_hint);
+    field!(context);
+    field!(snapshot);
+    None
+}
+
+/// Fails unless `got` is exactly `want` (both sorted as by
+/// [`take_sorted`]), printing both lists and the first differing field:
+/// `after the timeout: sent [..], want [..]; message #2 differs in term: got 3, want 2`.
+pub fn check_msgs(got: &[Message], want: &[Message], what: impl std::fmt::Display) -> Outcome {
+    if got == want {
+        return Ok(());
+    }
+    let mut message = format!("{what}: sent {}, want {}", describe(got), describe(want));
+    if got.len() == want.len() {
+        let diff = got
+            .iter()
+            .zip(want)
+            .enumerate()
+            .find_map(|(i, (g, w))| message_difference(g, w).map(|d| (i, d)));
+        if let Some((i, d)) = diff {
+            message.push_str(&format!("; message #{} differs in {d}", i + 1));
+        }
+    }
+    Err(Failure::new(message))
+}
+
+/// Node `id` as a candidate of `term + 1`, over a log of `log_terms`, as
+/// `campaign` leaves it just before it sends its vote requests: made a
+/// candidate by `become_candidate` (Election Step3), with its own vote
+/// counted. Its messages (none are expected) are cleared. Fails, naming
+/// Step3, when `become_candidate` did not get it there.
+pub fn candidate_at(
+    id: u64,
+    peers: &[u64],
+    log_terms: &[u64],
+    term: u64,
+) -> Result<Raft<MemStorage>, Failure> {
+    let mut r = new_raft_with(config(id), storage(peers, log_terms, term, 0));
+    r.become_candidate();
+    let got = (r.state, r.term, r.vote);
+    let want = (StateType::Candidate, term + 1, id);
+    if got != want {
+        return Err(Failure::new(format!(
+            "set-up (needs Election Step3): (state, term, vote) after become_candidate at term {term}: got {got:?}, want {want:?}"
+        )));
+    }
+    r.prs.record_vote(id, true);
+    r.msgs.clear();
+    Ok(r)
+}
+
+/// A config for node `id` with the test clocks and pre-vote on (§9.6): its
+/// election timeout leads to a pre-vote campaign, which goes through none of
+/// the lab's holes before votes come back.
+pub fn pre_vote_config(id: u64) -> Config {
+    let mut c = config(id);
+    c.pre_vote = true;
+    c
+}
+
+/// Like [`storage`], for a cluster of `voters` and `learners`, whose hard
+/// state (term, vote and commit index) is `hard_state`.
+pub fn storage_with(
+    voters: &[u64],
+    learners: &[u64],
+    log_terms: &[u64],
+    hard_state: HardState,
+) -> MemStorage {
+    let store = storage(voters, log_terms, 0, 0);
+    {
+        let mut core = store.wl();
+        core.set_conf_state(ConfState {
+            voters: voters.to_vec(),
+            learners: learners.to_vec(),
+        });
+        core.set_hard_state(hard_state);
+    }
+    store
+}
+
+/// A step case: `name` is `e3::...`, `purpose` one sentence.
+pub fn step_case(
+    step: Step,
+    name: &'static str,
+    purpose: &'static str,
+    run: fn(&mut Ctx) -> Outcome,
+) -> Case {
+    Case {
+        name,
+        kind: Kind::Step(step),
+        purpose,
+        run,
+    }
+}
+
+/// `1 tick`, `5 ticks`: for failure messages.
+pub fn ticks(n: usize) -> String {
+    if n == 1 {
+        "1 tick".to_string()
+    } else {
+        format!("{n} ticks")
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,309 @@
+//! The replicated state machine: an ordered map from keys to values, and
+//! the commands that change it, as they travel inside Raft log entries.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::codec::{DecodeError, Decoder, Encoder};
+
+/// The longest key accepted, in bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// The longest value accepted, in bytes.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+
+/// Identifies one client request across the cluster, so the node that
+/// proposed it can answer when the entry is applied. `nonce` is drawn once
+/// per process start, so a restarted node never mistakes an entry proposed
+/// by its previous life for one of its new requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId {
+    pub nonce: u64,
+    pub seq: u64,
+}
+
+impl RequestId {
+    pub fn to_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16);
+        out.extend_from_slice(&self.nonce.to_le_bytes());
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        out
+    }
+
+    /// The id in a ReadIndex context; `None` for bytes that are not one.
+    pub fn from_bytes(bytes: &[u8]) -> Option<RequestId> {
+        if bytes.len() != 16 {
+            return None;
+        }
+        let mut nonce = [0u8; 8];
+        let mut seq = [0u8; 8];
+        nonce.copy_from_slice(&bytes[..8]);
+        seq.copy_from_slice(&bytes[8..]);
+        Some(RequestId {
+            nonce: u64::from_le_bytes(nonce),
+            seq: u64::from_le_bytes(seq),
+        })
+    }
+}
+
+/// A change to the map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    Put { key: Vec<u8>, value: Vec<u8> },
+    Delete { key: Vec<u8> },
+}
+
+/// An [`Op`] with the id of the request that asked for it: the data of a
+/// normal log entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub id: RequestId,
+    pub op: Op,
+}
+
+/// The format version written first in every command, so a later format
+/// can be told apart.
+const COMMAND_VERSION: u8 = 1;
+
+impl Command {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.u8(COMMAND_VERSION);
+        e.u64(self.id.nonce);
+        e.u64(self.id.seq);
+        match &self.op {
+            Op::Put { key, value } => {
+                e.u8(1);
+                e.bytes(key);
+                e.bytes(value);
+            }
+            Op::Delete { key } => {
+                e.u8(2);
+                e.bytes(key);
+            }
+        }
+        e.buf
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Command, DecodeError> {
+        let mut d = Decoder::new(bytes);
+        let version = d.u8("command version")?;
+        if version != COMMAND_VERSION {
+            return Err(d.error(format!("unknown command version {version}")));
+        }
+        let id = RequestId {
+            nonce: d.u64("request nonce")?,
+            seq: d.u64("request seq")?,
+        };
+        let op = match d.u8("op")? {
+            1 => Op::Put {
+                key: d.bytes("key")?,
+                value: d.bytes("value")?,
+            },
+            2 => Op::Delete {
+                key: d.bytes("key")?,
+            },
+            op => return Err(d.error(format!("unknown op {op}"))),
+        };
+        d.finish()?;
+        Ok(Command { id, op })
+    }
+}
+
+/// How many recent request ids the map remembers to drop duplicates.
+pub const DEDUP_WINDOW: usize = 20_000;
+
+/// What applying a command did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The command ran; `existed` says whether the key held a value.
+    Ran { existed: bool },
+    /// A command with this id ran before: this copy changes nothing.
+    Duplicate,
+}
+
+/// The key-value map every node applies the committed log to.
+///
+/// It also remembers the ids of the last [`DEDUP_WINDOW`] commands, so a
+/// node may propose a write again after a leader change without risk of
+/// applying it twice: whichever copy commits first runs, later copies are
+/// skipped. Every node applies the same entries in the same order, so every
+/// node skips the same copies, and the window is part of the snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KvStore {
+    map: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Ids of the commands applied most recently, oldest first.
+    recent: VecDeque<RequestId>,
+    /// The same ids, to look up.
+    recent_set: BTreeSet<RequestId>,
+}
+
+/// The snapshot format's version, its first byte.
+const SNAPSHOT_VERSION: u8 = 1;
+
+impl KvStore {
+    pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.map.get(key).map(Vec::as_slice)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Applies `cmd` unless a command with its id was applied recently.
+    pub fn apply(&mut self, cmd: Command) -> Applied {
+        if self.recent_set.contains(&cmd.id) {
+            return Applied::Duplicate;
+        }
+        self.remember(cmd.id);
+        let existed = match cmd.op {
+            Op::Put { key, value } => self.map.insert(key, value).is_some(),
+            Op::Delete { key } => self.map.remove(&key).is_some(),
+        };
+        Applied::Ran { existed }
+    }
+
+    fn remember(&mut self, id: RequestId) {
+        self.recent.push_back(id);
+        self.recent_set.insert(id);
+        while self.recent.len() > DEDUP_WINDOW {
+            if let Some(old) = self.recent.pop_front() {
+                self.recent_set.remove(&old);
+            }
+        }
+    }
+
+    /// The whole state as snapshot data.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.u8(SNAPSHOT_VERSION);
+        e.u64(self.map.len() as u64);
+        for (k, v) in &self.map {
+            e.bytes(k);
+            e.bytes(v);
+        }
+        e.u64(self.recent.len() as u64);
+        for id in &self.recent {
+            e.u64(id.nonce);
+            e.u64(id.seq);
+        }
+        e.buf
+    }
+
+    /// The state a snapshot holds. Empty data is the empty state.
+    pub fn restore(data: &[u8]) -> Result<KvStore, DecodeError> {
+        let mut kv = KvStore::default();
+        if data.is_empty() {
+            return Ok(kv);
+        }
+        let mut d = Decoder::new(data);
+        let version = d.u8("snapshot version")?;
+        if version != SNAPSHOT_VERSION {
+            return Err(d.error(format!("unknown snapshot version {version}")));
+        }
+        let pairs = d.u64("pair count")?;
+        for _ in 0..pairs {
+            let k = d.bytes("key")?;
+            let v = d.bytes("value")?;
+            kv.map.insert(k, v);
+        }
+        let ids = d.u64("request id count")?;
+        for _ in 0..ids {
+            let nonce = d.u64("request nonce")?;
+            let seq = d.u64("request seq")?;
+            kv.remember(RequestId { nonce, seq });
+        }
+        d.finish()?;
+        Ok(kv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_round_trip() {
+        let id = RequestId { nonce: 7, seq: 9 };
+        for op in [
+            Op::Put {
+                key: b"k".to_vec(),
+                value: b"v".to_vec(),
+            },
+            Op::Put {
+                key: b"empty".to_vec(),
+                value: vec![],
+            },
+            Op::Delete { key: b"k".to_vec() },
+        ] {
+            let cmd = Command { id, op };
+            assert_eq!(Command::decode(&cmd.encode()).unwrap(), cmd);
+        }
+        assert!(Command::decode(b"").is_err());
+        assert!(Command::decode(&[9]).is_err());
+    }
+
+    fn cmd(seq: u64, op: Op) -> Command {
+        Command {
+            id: RequestId { nonce: 1, seq },
+            op,
+        }
+    }
+
+    fn put(seq: u64, k: &str, v: &str) -> Command {
+        cmd(
+            seq,
+            Op::Put {
+                key: k.as_bytes().to_vec(),
+                value: v.as_bytes().to_vec(),
+            },
+        )
+    }
+
+    #[test]
+    fn snapshot_restores_the_same_state() {
+        let mut kv = KvStore::default();
+        kv.apply(put(1, "a", "1"));
+        kv.apply(put(2, "b", "2"));
+        let del = |seq| cmd(seq, Op::Delete { key: b"a".to_vec() });
+        assert_eq!(kv.apply(del(3)), Applied::Ran { existed: true });
+        assert_eq!(kv.apply(del(4)), Applied::Ran { existed: false });
+        let back = KvStore::restore(&kv.snapshot()).unwrap();
+        assert_eq!(back, kv);
+        assert_eq!(back.get(b"b"), Some(&b"2"[..]));
+        assert_eq!(KvStore::restore(&[]).unwrap(), KvStore::default());
+        assert!(KvStore::restore(&[1, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        assert!(KvStore::restore(&[9]).is_err());
+    }
+
+    #[test]
+    fn a_command_applies_once() {
+        // A second copy of a command (proposed again after a leader change)
+        // changes nothing, even after a snapshot round trip.
+        let mut kv = KvStore::default();
+        assert_eq!(kv.apply(put(1, "a", "1")), Applied::Ran { existed: false });
+        kv.apply(put(2, "a", "2"));
+        assert_eq!(kv.apply(put(1, "a", "1")), Applied::Duplicate);
+        assert_eq!(kv.get(b"a"), Some(&b"2"[..]));
+        let mut back = KvStore::restore(&kv.snapshot()).unwrap();
+        assert_eq!(back.apply(put(1, "a", "1")), Applied::Duplicate);
+        // The window is bounded: the oldest id is forgotten.
+        for seq in 3..(DEDUP_WINDOW as u64 + 3) {
+            back.apply(put(seq, "b", "x"));
+        }
+        assert_eq!(back.recent.len(), DEDUP_WINDOW);
+        assert_eq!(back.apply(put(1, "a", "1")), Applied::Ran { existed: true });
+    }
+
+    #[test]
+    fn request_ids_round_trip() {
+        let id = RequestId {
+            nonce: u64::MAX,
+            seq: 3,
+        };
+        assert_eq!(RequestId::from_bytes(&id.to_bytes()), Some(id));
+        assert_eq!(RequestId::from_bytes(b"short"), None);
+    }
+}

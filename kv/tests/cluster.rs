@@ -1,0 +1,698 @@
+//! Real clusters: `kv serve` processes on 127.0.0.1, talking TCP, killed
+//! with SIGKILL and restarted on the same data directories.
+//!
+//! Each test owns its processes through a [`Cluster`], which kills them
+//! when dropped (also when the test panics) and prints the tail of every
+//! node's log on failure. Ports are picked free by binding port 0. Every
+//! wait polls with a deadline; nothing sleeps a fixed time to let the
+//! cluster "settle". Nodes tick every 50 ms to keep the tests short.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use kv::client::{KvClient, Outcome};
+use kv::http::HttpClient;
+use kv::json::{self, Value};
+use kv::lincheck::{self, Action, Operation, Verdict};
+use raft::{ConfState, Config, MemStorage, Message, RawNode, StateType};
+
+/// How long any one wait may take before the test fails.
+const WAIT: Duration = Duration::from_secs(30);
+const TICK_MS: &str = "50";
+
+/// Ports handed out in this process, so two tests never get the same one.
+static PORTS: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+
+/// `n` ports that were free a moment ago.
+fn free_ports(n: usize) -> Vec<u16> {
+    let mut given = PORTS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = Vec::new();
+    let mut held = Vec::new();
+    // Bounded: at most 50 tries per port wanted.
+    for _ in 0..n * 50 {
+        if out.len() == n {
+            break;
+        }
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = l.local_addr().expect("local addr").port();
+        if !given.contains(&port) {
+            given.push(port);
+            out.push(port);
+        }
+        held.push(l);
+    }
+    assert_eq!(out.len(), n, "could not find {n} free ports");
+    out
+}
+
+/// Polls `f` every 20 ms until it returns `Some`, for at most [`WAIT`].
+fn wait_for<T>(
+    what: &str,
+    cluster: &mut Cluster,
+    mut f: impl FnMut(&mut Cluster) -> Option<T>,
+) -> T {
+    let start = Instant::now();
+    while start.elapsed() < WAIT {
+        cluster.check_alive();
+        if let Some(v) = f(cluster) {
+            return v;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out after {WAIT:?} waiting for {what}");
+}
+
+struct NodeProc {
+    id: u64,
+    http: String,
+    data: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+/// A cluster of `kv serve` processes; dropping it kills them all.
+struct Cluster {
+    dir: PathBuf,
+    peers: String,
+    nodes: Vec<NodeProc>,
+    extra_args: Vec<String>,
+}
+
+impl Cluster {
+    /// Starts `n` nodes.
+    fn start(name: &str, n: usize, extra_args: &[&str]) -> Cluster {
+        let mut c = Cluster::prepare(name, n, extra_args);
+        for id in 1..=n as u64 {
+            c.spawn(id);
+        }
+        c
+    }
+
+    /// A cluster of `n` members, none started yet.
+    fn prepare(name: &str, n: usize, extra_args: &[&str]) -> Cluster {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "raftlab-kv-cluster-{}-{}-{name}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create the test directory");
+        let ports = free_ports(2 * n);
+        let peers: Vec<String> = (0..n)
+            .map(|i| format!("{}=127.0.0.1:{}", i + 1, ports[i]))
+            .collect();
+        let nodes = (0..n)
+            .map(|i| NodeProc {
+                id: i as u64 + 1,
+                http: format!("127.0.0.1:{}", ports[n + i]),
+                data: dir.join(format!("node{}", i + 1)),
+                log: dir.join(format!("node{}.log", i + 1)),
+                child: None,
+            })
+            .collect();
+        Cluster {
+            dir,
+            peers: peers.join(","),
+            nodes,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn node(&mut self, id: u64) -> &mut NodeProc {
+        &mut self.nodes[(id - 1) as usize]
+    }
+
+    /// The command that runs node `id`.
+    fn command(&self, id: u64) -> Command {
+        let n = &self.nodes[(id - 1) as usize];
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kv"));
+        cmd.args(["serve", "--id", &id.to_string(), "--peers", &self.peers])
+            .args(["--http", &n.http, "--data"])
+            .arg(&n.data)
+            .args(["--tick-ms", TICK_MS])
+            .args(&self.extra_args)
+            .env("RUST_LOG", "info");
+        cmd
+    }
+
+    /// Starts node `id` (again), appending to its log.
+    fn spawn(&mut self, id: u64) {
+        let mut cmd = self.command(id);
+        let n = &self.nodes[(id - 1) as usize];
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&n.log)
+            .expect("open the node's log");
+        let err = log.try_clone().expect("clone the log handle");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .expect("start kv serve");
+        self.node(id).child = Some(child);
+    }
+
+    /// Kills node `id` with SIGKILL, as a crash would, and reaps it.
+    fn kill(&mut self, id: u64) {
+        if let Some(mut child) = self.node(id).child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Fails the test if a node that should run has exited.
+    fn check_alive(&mut self) {
+        for i in 0..self.nodes.len() {
+            let exited = match self.nodes[i].child.as_mut() {
+                Some(c) => c.try_wait().ok().flatten(),
+                None => None,
+            };
+            if let Some(status) = exited {
+                self.nodes[i].child = None;
+                panic!(
+                    "node {} exited unexpectedly ({status}); its log:\n{}",
+                    self.nodes[i].id,
+                    tail(&self.nodes[i].log, 30)
+                );
+            }
+        }
+    }
+
+    fn http(&self, id: u64) -> HttpClient {
+        HttpClient::new(&self.nodes[(id - 1) as usize].http, Duration::from_secs(5))
+    }
+
+    /// Node `id`'s `/status`, if it answers.
+    fn status(&self, id: u64) -> Option<BTreeMap<String, Value>> {
+        let resp = self.http(id).request("GET", "/status", b"").ok()?;
+        json::parse_object(&resp.body_text()).ok()
+    }
+
+    fn number(&self, id: u64, field: &str) -> Option<u64> {
+        match self.status(id)?.get(field)? {
+            Value::Number(n) => Some(*n as u64),
+            _ => None,
+        }
+    }
+
+    fn running(&self) -> Vec<u64> {
+        self.nodes
+            .iter()
+            .filter(|n| n.child.is_some())
+            .map(|n| n.id)
+            .collect()
+    }
+
+    /// Waits until a running node says it leads, and every running node
+    /// knows it; returns its id.
+    fn wait_leader(&mut self) -> u64 {
+        wait_for("a leader every running node knows", self, |c| {
+            let running = c.running();
+            let leaders: Vec<u64> = running
+                .iter()
+                .filter_map(|&id| c.number(id, "leader"))
+                .collect();
+            let first = *leaders.first().filter(|&&l| l != 0)?;
+            let agreed = leaders.len() == running.len() && leaders.iter().all(|&l| l == first);
+            let is_leader = c
+                .status(first)
+                .is_some_and(|s| s.get("role") == Some(&Value::String("leader".into())));
+            (agreed && is_leader).then_some(first)
+        })
+    }
+
+    /// A client of every node, running or not.
+    fn client(&self) -> KvClient {
+        let addrs: Vec<String> = self.nodes.iter().map(|n| n.http.clone()).collect();
+        KvClient::new(&addrs, Duration::from_secs(5))
+    }
+
+    /// A client of node `id` alone.
+    fn client_of(&self, id: u64) -> KvClient {
+        KvClient::new(
+            &[self.nodes[(id - 1) as usize].http.clone()],
+            Duration::from_secs(5),
+        )
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let ids: Vec<u64> = self.nodes.iter().map(|n| n.id).collect();
+        for id in ids {
+            self.kill(id);
+        }
+        if thread::panicking() {
+            for n in &self.nodes {
+                eprintln!(
+                    "---- node {} log (last lines) ----\n{}",
+                    n.id,
+                    tail(&n.log, 40)
+                );
+            }
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The first `todo!("RaftLab ...")` a tiny in-process cluster runs into
+/// (three nodes over `MemStorage`: an election, then a commit), or `None`
+/// when `raft/src/raft.rs` is complete enough to run a server. Computed
+/// once.
+fn unfinished_step() -> Option<String> {
+    static FOUND: OnceLock<Option<String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let payload = thread::spawn(probe_raft).join().err()?;
+            let text = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            // Any other panic is a real failure: let the tests run and show it.
+            text.contains("RaftLab").then_some(text)
+        })
+        .clone()
+}
+
+/// Elects a leader among three in-process nodes and commits one entry;
+/// panics where the library does. Bounded to 200 rounds; not reaching the
+/// commit is left for the real tests to report.
+fn probe_raft() {
+    let cs = ConfState {
+        voters: vec![1, 2, 3],
+        learners: vec![],
+    };
+    let mut nodes: Vec<(RawNode<MemStorage>, MemStorage)> = (1..=3)
+        .map(|id| {
+            let store = MemStorage::new_with_conf_state(cs.clone());
+            let mut cfg = Config::new(id);
+            cfg.seed = 7;
+            (
+                RawNode::new(&cfg, store.clone()).expect("a valid config"),
+                store,
+            )
+        })
+        .collect();
+    let mut proposed = false;
+    for _ in 0..200 {
+        let mut inflight: Vec<Message> = Vec::new();
+        for (node, store) in &mut nodes {
+            node.tick();
+            if node.has_ready() {
+                let rd = node.ready();
+                if let Some(hs) = rd.hard_state {
+                    store.wl().set_hard_state(hs);
+                }
+                store.wl().append(&rd.entries).expect("append");
+                inflight.extend(rd.messages.iter().cloned());
+                node.advance(rd);
+            }
+        }
+        for m in inflight {
+            let to = (m.to - 1) as usize;
+            let _ = nodes[to].0.step(m);
+        }
+        let leader = nodes
+            .iter()
+            .position(|(n, _)| n.raft.state == StateType::Leader);
+        if let Some(l) = leader {
+            if !proposed {
+                proposed = nodes[l].0.propose(b"probe".to_vec()).is_ok();
+            } else if nodes.iter().all(|(n, _)| n.raft.raft_log.committed >= 2) {
+                return;
+            }
+        }
+    }
+}
+
+/// Skips a cluster test, saying why, when the Raft has unfinished steps.
+macro_rules! require_complete_raft {
+    () => {
+        if let Some(why) = unfinished_step() {
+            eprintln!(
+                "skipped: raft/src/raft.rs has unfinished steps ({why}); finish them, or run \
+                 on the reference: cargo run -q -p grader --bin raftlab -- exec --solution -- \
+                 cargo test -p kv"
+            );
+            return;
+        }
+    };
+}
+
+fn must_put(client: &mut KvClient, key: &str, value: &str) {
+    let got = client.put(key.as_bytes(), value.as_bytes());
+    assert_eq!(got, Outcome::Done, "put {key}={value}");
+}
+
+fn must_get(client: &mut KvClient, key: &str) -> Option<String> {
+    match client.get(key.as_bytes()) {
+        Outcome::Value(v) => v.map(|v| String::from_utf8_lossy(&v).into_owned()),
+        other => panic!("get {key}: {other:?}"),
+    }
+}
+
+#[test]
+fn killed_leader_is_replaced_and_catches_up_when_restarted() {
+    // Write, kill -9 the leader, keep writing through the new one, restart
+    // the old leader: it catches up (by snapshot: the log was compacted
+    // meanwhile) and serves linearizable reads of everything.
+    require_complete_raft!();
+    let mut c = Cluster::start(
+        "failover",
+        3,
+        &["--snapshot-every", "25", "--keep-entries", "5"],
+    );
+    let old = c.wait_leader();
+    let mut client = c.client();
+    for i in 0..10 {
+        must_put(&mut client, &format!("k{i}"), &format!("v{i}"));
+    }
+    assert_eq!(must_get(&mut client, "k3").as_deref(), Some("v3"));
+
+    c.kill(old);
+    let new = c.wait_leader();
+    assert_ne!(new, old);
+    for i in 10..70 {
+        must_put(&mut client, &format!("k{i}"), &format!("v{i}"));
+    }
+    must_put(&mut client, "k0", "rewritten");
+
+    c.spawn(old);
+    let commit = c.number(new, "commit").expect("the leader's commit index");
+    let caught_up = wait_for("the old leader to catch up", &mut c, |c| {
+        let applied = c.number(old, "applied")?;
+        (applied >= commit).then_some(applied)
+    });
+    assert!(caught_up >= commit);
+    assert!(
+        c.number(old, "snapshot_index").unwrap_or(0) > 0,
+        "the old leader missed compacted entries, so it must hold a snapshot"
+    );
+    // Its own reads see everything, including what it missed.
+    let mut direct = c.client_of(old);
+    assert_eq!(must_get(&mut direct, "k0").as_deref(), Some("rewritten"));
+    for i in 1..70 {
+        let want = format!("v{i}");
+        assert_eq!(
+            must_get(&mut direct, &format!("k{i}")),
+            Some(want),
+            "k{i} on node {old}"
+        );
+    }
+    assert_eq!(must_get(&mut direct, "missing"), None);
+}
+
+#[test]
+fn a_crashed_node_recovers_every_acknowledged_write() {
+    // A one-node cluster, killed with SIGKILL after each acknowledged
+    // write batch, restarts with all of them, across snapshots.
+    require_complete_raft!();
+    let mut c = Cluster::start(
+        "restart",
+        1,
+        &["--snapshot-every", "20", "--keep-entries", "3"],
+    );
+    c.wait_leader();
+    let mut client = c.client();
+    for round in 0..3 {
+        for i in 0..15 {
+            must_put(
+                &mut client,
+                &format!("r{round}k{i}"),
+                &format!("{round}.{i}"),
+            );
+        }
+        c.kill(1);
+        c.spawn(1);
+        c.wait_leader();
+        for r in 0..=round {
+            for i in 0..15 {
+                let want = format!("{r}.{i}");
+                assert_eq!(must_get(&mut client, &format!("r{r}k{i}")), Some(want));
+            }
+        }
+    }
+    assert!(c.number(1, "snapshot_index").unwrap_or(0) >= 40);
+}
+
+#[test]
+fn a_damaged_log_is_cut_or_refused_on_restart() {
+    // On the real server: a torn last record is cut with a warning and the
+    // node serves; damage before it stops the node with the file and the
+    // offset in the message.
+    require_complete_raft!();
+    let mut c = Cluster::start("damage", 1, &[]);
+    c.wait_leader();
+    let mut client = c.client();
+    must_put(&mut client, "a", "1");
+    must_put(&mut client, "b", "2");
+    c.kill(1);
+    let wal = c.node(1).data.join("wal.log");
+    let clean = fs::read(&wal).expect("read wal.log");
+
+    let mut torn = clean.clone();
+    torn.extend_from_slice(&[7, 0, 0, 0, 1, 2]);
+    fs::write(&wal, &torn).expect("write wal.log");
+    c.spawn(1);
+    c.wait_leader();
+    assert_eq!(must_get(&mut client, "b").as_deref(), Some("2"));
+    let log = fs::read_to_string(&c.nodes[0].log).unwrap_or_default();
+    assert!(
+        log.contains("cut off a torn last record"),
+        "no warning in:\n{log}"
+    );
+    c.kill(1);
+
+    // Flip a byte in the first record after the header (the identity).
+    let mut bad = fs::read(&wal).expect("read wal.log");
+    bad[8 + 12] ^= 0x40;
+    fs::write(&wal, &bad).expect("write wal.log");
+    let out = c.command(1).output().expect("run kv serve");
+    assert!(!out.status.success(), "a corrupt log must stop the node");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("wal.log is corrupt at offset 8"),
+        "stderr: {err}"
+    );
+}
+
+#[test]
+fn bad_requests_get_clear_errors_and_change_nothing() {
+    // Malformed requests, unknown routes, oversized keys and values: each
+    // gets a 4xx/5xx with a reason, and the data is intact afterwards. A
+    // node without a quorum answers 503.
+    require_complete_raft!();
+    let mut c = Cluster::prepare("bad-input", 3, &[]);
+    c.spawn(1);
+    // Alone of three, node 1 can never elect a leader.
+    wait_for("node 1 to answer", &mut c, |c| c.status(1));
+    let resp = c.http(1).request("PUT", "/kv/x", b"1").expect("a response");
+    assert_eq!(resp.status, 503, "{}", resp.body_text());
+    assert!(
+        resp.body_text().contains("no leader"),
+        "{}",
+        resp.body_text()
+    );
+    let resp = c.http(1).request("GET", "/kv/x", b"").expect("a response");
+    assert_eq!(resp.status, 503, "{}", resp.body_text());
+
+    c.spawn(2);
+    c.spawn(3);
+    c.wait_leader();
+    let mut client = c.client();
+    must_put(&mut client, "keep", "me");
+
+    let long_key = format!("/kv/{}", "k".repeat(2000));
+    let big_value = vec![b'v'; 64 * 1024 + 1];
+    let cases: Vec<(&str, &str, &[u8], u16)> = vec![
+        ("GET", "/nowhere", b"", 404),
+        ("GET", "/kv/", b"", 400),
+        ("PATCH", "/kv/keep", b"", 405),
+        ("POST", "/status", b"", 405),
+        ("GET", "/kv/%G0", b"", 400),
+        ("GET", &long_key, b"", 414),
+        ("PUT", "/kv/big", &big_value, 413),
+    ];
+    for (i, (method, path, body, want)) in cases.iter().enumerate() {
+        let resp = c.http(1).request(method, path, body).expect("a response");
+        assert_eq!(
+            resp.status,
+            *want,
+            "case #{i} {method} {}: {}",
+            &path[..path.len().min(24)],
+            resp.body_text()
+        );
+        assert!(
+            resp.body_text().starts_with("error: "),
+            "case #{i}: {}",
+            resp.body_text()
+        );
+    }
+    // Raw bytes that are not HTTP at all, and a chunked body.
+    let raw_cases: [(&[u8], &str); 3] = [
+        (b"hello there\r\n\r\n", "400"),
+        (b"GET /kv/keep HTTP/9.9\r\n\r\n", "505"),
+        (
+            b"PUT /kv/keep HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            "501",
+        ),
+    ];
+    for (raw, want) in raw_cases {
+        let mut s = TcpStream::connect(&c.nodes[0].http).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        s.write_all(raw).expect("send");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(
+            out.starts_with(&format!("HTTP/1.1 {want}")),
+            "{raw:?} got {out:?}"
+        );
+    }
+    assert_eq!(must_get(&mut client, "keep").as_deref(), Some("me"));
+    assert_eq!(must_get(&mut client, "big"), None);
+}
+
+/// A tiny seeded generator for the workload (splitmix64).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    }
+}
+
+#[test]
+fn concurrent_history_with_a_leader_crash_is_linearizable() {
+    // Six clients, each on its own node, put, get and delete three keys at
+    // once while the leader is killed and later restarted. The recorded
+    // history must be linearizable.
+    require_complete_raft!();
+    const CLIENTS: usize = 6;
+    const OPS_PER_CLIENT: usize = 80;
+    let mut c = Cluster::start("linearizable", 3, &[]);
+    let leader = c.wait_leader();
+    let origin = Instant::now();
+    let history: Arc<Mutex<Vec<Operation>>> = Arc::new(Mutex::new(Vec::new()));
+    let progress = Arc::new(AtomicUsize::new(0));
+    let addrs: Vec<String> = c.nodes.iter().map(|n| n.http.clone()).collect();
+    let mut workers = Vec::new();
+    for client_id in 0..CLIENTS {
+        let (history, progress, addrs) =
+            (Arc::clone(&history), Arc::clone(&progress), addrs.clone());
+        workers.push(thread::spawn(move || {
+            let mut rng = Rng(client_id as u64 * 7919 + 1);
+            let mut client = KvClient::new(&addrs, Duration::from_secs(5));
+            client.pin(client_id);
+            client.retry_for = Duration::from_secs(3);
+            for n in 0..OPS_PER_CLIENT {
+                let key = format!("key{}", rng.below(3));
+                let choice = rng.below(10);
+                let call = origin.elapsed().as_nanos() as u64;
+                let (action, outcome) = if choice < 4 {
+                    let value = format!("c{client_id}-{n}");
+                    let o = client.put(key.as_bytes(), value.as_bytes());
+                    (Action::Put(value.into_bytes()), o)
+                } else if choice < 5 {
+                    (Action::Delete, client.delete(key.as_bytes()))
+                } else {
+                    let o = client.get(key.as_bytes());
+                    let seen = match &o {
+                        Outcome::Value(v) => v.clone(),
+                        _ => None,
+                    };
+                    (Action::Get(seen), o)
+                };
+                let now = origin.elapsed().as_nanos() as u64;
+                let ret = match outcome {
+                    Outcome::Done | Outcome::Value(_) => Some(now),
+                    Outcome::Unknown(_) => None,
+                    // Refused or failed outright: it did nothing.
+                    Outcome::Refused { .. } | Outcome::Failed(_) => continue,
+                };
+                history
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(Operation {
+                        client: client_id,
+                        key: key.into_bytes(),
+                        action,
+                        call,
+                        ret,
+                    });
+                progress.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    // Crash the leader a third of the way in, restart it at two thirds.
+    let total = CLIENTS * OPS_PER_CLIENT;
+    wait_for("a third of the workload", &mut c, |_| {
+        (progress.load(Ordering::SeqCst) >= total / 3).then_some(())
+    });
+    c.kill(leader);
+    wait_for("two thirds of the workload", &mut c, |_| {
+        (progress.load(Ordering::SeqCst) >= 2 * total / 3).then_some(())
+    });
+    c.spawn(leader);
+    for w in workers {
+        w.join().expect("a client thread panicked");
+    }
+    let history = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let answered = history.iter().filter(|o| o.ret.is_some()).count();
+    assert!(
+        answered >= total / 2,
+        "only {answered} of {total} operations were answered: the test checks too little"
+    );
+    let unknown = history.len() - answered;
+    let reads_of_values = history
+        .iter()
+        .filter(|o| o.ret.is_some() && matches!(&o.action, Action::Get(Some(_))))
+        .count();
+    eprintln!(
+        "history: {} operations, {answered} answered, {unknown} of unknown outcome, {reads_of_values} \
+         reads of a value",
+        history.len()
+    );
+    assert!(
+        reads_of_values > 0,
+        "no read saw a value: the history tests nothing"
+    );
+    let verdict = lincheck::check(&history);
+    assert_eq!(verdict, Verdict::Linearizable, "{verdict}");
+
+    // The checker sees this history: the last read of a value, changed to
+    // one nobody wrote, makes it fail.
+    let mut tampered = history.clone();
+    let last_read = tampered
+        .iter_mut()
+        .rev()
+        .find(|o| o.ret.is_some() && matches!(&o.action, Action::Get(Some(_))))
+        .expect("a read of a value");
+    last_read.action = Action::Get(Some(b"never written".to_vec()));
+    assert!(
+        matches!(lincheck::check(&tampered), Verdict::Violation { .. }),
+        "a read of a value never written went unnoticed"
+    );
+}
