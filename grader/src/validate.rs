@@ -542,6 +542,9 @@ pub fn run_matrix(root: &Path, args: &ValidateArgs) -> Result<bool, String> {
                 if built.is_none() {
                     let zoo_started = Instant::now();
                     let result = runner::build_variant(root, &variant);
+                    if let Err(e) = &result {
+                        println!("  the zoo does not build:\n{e}");
+                    }
                     let time = zoo_started.elapsed();
                     println!(
                         "  built the zoo ({} variants) in {}",
@@ -552,7 +555,11 @@ pub fn run_matrix(root: &Path, args: &ValidateArgs) -> Result<bool, String> {
                 }
                 built.as_ref().map(|(r, _)| r.clone()).expect("just built")
             } else {
-                runner::build_variant(root, &variant)
+                let result = runner::build_variant(root, &variant);
+                if let Err(e) = &result {
+                    println!("  {} does not build:\n{e}", row.label);
+                }
+                result
             };
             let dir = variant::variant_dir(root, &variant);
             (binary.map(|b| (b, dir)), started.elapsed())
@@ -581,7 +588,12 @@ pub fn run_matrix(root: &Path, args: &ValidateArgs) -> Result<bool, String> {
             });
             let problems = match &report {
                 Ok(report) => check_row(&row.label, &row.expect, report),
-                Err(e) => vec![format!("{}: no verdicts: {e}", row.label)],
+                // The whole message (a compiler's) was printed once above.
+                Err(e) => vec![format!(
+                    "{}: no verdicts: {}",
+                    row.label,
+                    e.lines().next().unwrap_or_default()
+                )],
             };
             RowOutcome {
                 build_time,

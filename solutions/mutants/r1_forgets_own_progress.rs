@@ -6,4 +6,4 @@
                     e.term = self.term;
                     e.index = last + 1 + i as u64;
                 }
-                self.raft_log.append(&m.entries);
+                self.raft_log.append(m.entries.clone());

@@ -6,7 +6,7 @@
                     e.term = self.term;
                     e.index = last + i as u64;
                 }
-                let last = self.raft_log.append(&m.entries);
+                let last = self.raft_log.append(m.entries.clone());
                 if let Some(pr) = self.prs.get_mut(self.id) {
                     pr.maybe_update(last);
                 }

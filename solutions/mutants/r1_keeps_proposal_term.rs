@@ -5,7 +5,7 @@
                 for (i, e) in m.entries.iter_mut().enumerate() {
                     e.index = last + 1 + i as u64;
                 }
-                let last = self.raft_log.append(&m.entries);
+                let last = self.raft_log.append(m.entries.clone());
                 if let Some(pr) = self.prs.get_mut(self.id) {
                     pr.maybe_update(last);
                 }

@@ -3,7 +3,7 @@
 //! also-fails: scenarios
                 self.election_elapsed = 0;
                 self.lead = m.from;
-                let last = self.raft_log.append(&m.entries);
+                let last = self.raft_log.append(m.entries.clone());
                 self.raft_log.commit_to(cmp::min(m.commit, last));
                 let mut resp = Message::new(MessageType::MsgAppResp, self.id, m.from);
                 resp.index = last;

@@ -7,7 +7,7 @@
                     && self.raft_log.match_term(m.index, m.log_term)
                 {
                     let last_new = m.index + m.entries.len() as u64;
-                    self.raft_log.append(&m.entries);
+                    self.raft_log.append(m.entries.clone());
                     self.raft_log.commit_to(cmp::min(m.commit, last_new));
                     let mut resp = Message::new(MessageType::MsgAppResp, self.id, m.from);
                     resp.index = last_new;
