@@ -64,7 +64,9 @@ cargo fetch --locked
 # The grader itself, and everything a variant build needs, built once here:
 # grading a submission then compiles only its raft.rs, offline.
 cargo build --release --locked -q -p grader --bin raftlab
-./target/release/raftlab exec -- cargo build --release --locked -q -p grader --bin raftlab
+# (A variant gives the workspace's crates a version of their own, which
+# rewrites its Cargo.lock: --offline, not --locked.)
+./target/release/raftlab exec -- cargo build --release --offline -q -p grader --bin raftlab
 "#;
 
 pub const RUN_AUTOGRADER: &str = r#"#!/usr/bin/env bash
