@@ -12,9 +12,15 @@
 //! | [`skeleton`], [`variant`] | the reference, the skeleton, mutants, scratch copies |
 //! | [`runner`] | runs each case in a child process; `raftlab test` |
 //! | [`report`], [`weights`] | verdicts per step, the table, results.json, JUnit |
+//! | [`validate`] | the grader's own test: the validation matrix and CI's checks |
+//! | [`package`], [`grade`], [`gradescope`], [`hidden`] | the student package, bulk grading, Gradescope, hidden seeds |
 
 pub mod case;
 pub mod docs;
+pub mod grade;
+pub mod gradescope;
+pub mod hidden;
+pub mod package;
 pub mod report;
 pub mod runner;
 pub mod scenarios;
@@ -22,5 +28,6 @@ pub mod sim;
 pub mod skeleton;
 pub mod steps;
 pub mod timeline;
+pub mod validate;
 pub mod variant;
 pub mod weights;

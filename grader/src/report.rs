@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::case::{Kind, Part};
+use crate::hidden::HiddenResult;
 use crate::runner::{self, CaseResult, SeedRange, Status};
 use crate::skeleton::Step;
 use crate::weights::{self, Weight};
@@ -147,6 +148,9 @@ pub struct Report {
     pub results: Vec<CaseResult>,
     pub elapsed: Duration,
     pub settings: ReportSettings,
+    /// The hidden tests (`--hidden`): in `results.json` (shown after
+    /// publishing) and the machine lines, never in the table.
+    pub hidden: Vec<HiddenResult>,
 }
 
 /// How many lines of a failing run's own stdout, and of its stderr, the
@@ -219,6 +223,7 @@ impl Report {
             results,
             elapsed,
             settings,
+            hidden: Vec::new(),
         }
     }
 
@@ -402,9 +407,25 @@ impl Report {
             };
             let _ = writeln!(out, "RAFTLAB {kind} {name} {}", item.verdict.machine_text());
         }
-        let (got, max) = self.score();
+        for hidden in &self.hidden {
+            let _ = writeln!(
+                out,
+                "RAFTLAB HIDDEN {} {}",
+                hidden.test.key,
+                hidden.verdict.machine_text()
+            );
+        }
+        let (got, max) = self.score_with_hidden();
         let _ = writeln!(out, "RAFTLAB SCORE {got} {max}");
         out
+    }
+
+    /// [`Report::score`] plus the hidden tests' points.
+    pub fn score_with_hidden(&self) -> (u32, u32) {
+        let (got, max) = self.score();
+        self.hidden.iter().fold((got, max), |(got, max), hidden| {
+            (got + hidden.earned(), max + hidden.test.points)
+        })
     }
 
     /// The traces recorded by the runs (a replay): one numbered line per
@@ -499,8 +520,32 @@ impl Report {
                 item.visibility.as_str()
             ));
         }
+        for hidden in &self.hidden {
+            let status = if hidden.verdict == Verdict::Pass {
+                "passed"
+            } else {
+                "failed"
+            };
+            tests.push(format!(
+                "    {{\n      \"name\": {},\n      \"score\": {},\n      \"max_score\": {},\n      \
+                 \"status\": \"{status}\",\n      \"output\": {},\n      \"visibility\": \"{}\"\n    }}",
+                json_string(&hidden.test.title()),
+                hidden.earned(),
+                hidden.test.points,
+                json_string(&hidden.output(&self.settings.replay_prefix)),
+                Visibility::AfterPublished.as_str()
+            ));
+        }
+        // With hidden tests, the total is left out: Gradescope then adds up
+        // the tests itself, and shows each hidden one only once published.
+        // The table in `output` counts the visible tests only.
+        let total = if self.hidden.is_empty() {
+            format!("\"score\": {got},\n  \"max_score\": {max},\n  ")
+        } else {
+            String::new()
+        };
         format!(
-            "{{\n  \"score\": {got},\n  \"max_score\": {max},\n  \"execution_time\": {:.2},\n  \
+            "{{\n  {total}\"execution_time\": {:.2},\n  \
              \"output\": {},\n  \"visibility\": \"visible\",\n  \"tests\": [\n{}\n  ]\n}}\n",
             self.elapsed.as_secs_f64(),
             json_string(&self.table(false, true)),

@@ -1107,6 +1107,8 @@ Output:
   --json FILE           write Gradescope's results.json to FILE
   --junit FILE          write JUnit XML to FILE
   --machine             also print one `RAFTLAB STEP E3 FAIL` line per step
+  --hidden FILE         instructors: also run the hidden scenario seeds of FILE
+                        (solutions/hidden/seeds.txt), as separate tests
   -h, --help            print this help
 
 Variant (raftlab only; at most one; default: your raft/src/raft.rs):
@@ -1131,6 +1133,8 @@ pub struct TestArgs {
     pub cases: Vec<String>,
     pub options: Options,
     pub json: Option<PathBuf>,
+    /// The hidden-seeds file (see [`crate::hidden`]).
+    pub hidden: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub machine: bool,
     /// Run the one selected case in this process, for a debugger.
@@ -1207,6 +1211,7 @@ pub fn parse_test_args(args: &[OsString]) -> Result<TestArgs, String> {
             ..Options::default()
         },
         json: None,
+        hidden: None,
         junit: None,
         machine: false,
         in_process: false,
@@ -1262,6 +1267,7 @@ pub fn parse_test_args(args: &[OsString]) -> Result<TestArgs, String> {
             "--json" => parsed.json = Some(PathBuf::from(value()?)),
             "--junit" => parsed.junit = Some(PathBuf::from(value()?)),
             "--machine" => parsed.machine = true,
+            "--hidden" => parsed.hidden = Some(PathBuf::from(value()?)),
             "--in-process" => parsed.in_process = true,
             "-h" | "--help" => parsed.help = true,
             "--solution" | "--reference" | "--file" | "--minus" | "--mutant" => {
@@ -1391,7 +1397,18 @@ pub fn test_main(cases: &[Case], args: &[OsString]) -> ExitCode {
         },
         visibility: Visibility::Visible,
     };
-    let report = Report::new(items, results, started.elapsed(), settings);
+    let hidden = match &args.hidden {
+        None => Vec::new(),
+        Some(path) => match crate::hidden::load(path, cases) {
+            Ok(tests) => crate::hidden::run(&program, cases, &tests, &args.options),
+            Err(e) => {
+                eprintln!("raftlab test: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut report = Report::new(items, results, started.elapsed(), settings);
+    report.hidden = hidden;
 
     let mut out = String::new();
     if args.options.trace {

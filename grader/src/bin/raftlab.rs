@@ -26,6 +26,10 @@ Commands:
   test       Grade raft/src/raft.rs step by step (or a variant of it)
   skeleton   Generate raft/src/raft.rs from solutions/raft.rs, or --check it
   exec       Run a command in a variant of the workspace
+  validate   Check the grader itself: the validation matrix and CI's checks
+  package    Write the student package (no solutions/, checked)
+  grade      Grade many submissions: results.json each, and grades.csv
+  gradescope Write a Gradescope autograder bundle
   help       Print this help, or a command's: raftlab help test
 
 A variant is a scratch copy of the workspace under target/raftlab/variants/
@@ -122,12 +126,13 @@ fn run(args: &[OsString]) -> Result<ExitCode, Failure> {
         "exec" => exec_command(rest),
         "test" => test_command(rest),
         runner::CHILD_COMMAND => Ok(runner::child_main(&case::all_cases(), rest)),
-        "validate" | "package" | "grade" => Err(Failure::Failed(format!(
-            "`raftlab {command}` is not implemented yet"
-        ))),
+        "validate" => Ok(grader::validate::validate_main(rest)),
+        "package" => Ok(grader::package::package_main(rest)),
+        "grade" => Ok(grader::grade::grade_main(rest)),
+        "gradescope" => Ok(grader::gradescope::gradescope_main(rest)),
         _ => Err(usage(
             format!(
-                "unknown command {:?} (commands: test, skeleton, exec, help)",
+                "unknown command {:?} (commands: test, skeleton, exec, validate, package, grade, gradescope, help)",
                 args[0].to_string_lossy()
             ),
             "",
@@ -141,6 +146,10 @@ fn help(command: Option<&str>) -> Result<ExitCode, Failure> {
         Some("test") => runner::TEST_USAGE,
         Some("skeleton") => SKELETON_USAGE,
         Some("exec") => EXEC_USAGE,
+        Some("validate") => grader::validate::USAGE,
+        Some("package") => grader::package::USAGE,
+        Some("grade") => grader::grade::USAGE,
+        Some("gradescope") => grader::gradescope::USAGE,
         Some(other) => {
             return Err(usage(format!("no help for unknown command {other:?}"), ""));
         }

@@ -1,0 +1,5 @@
+//! mutant: steps MsgHup but never sets election_elapsed back to 0; harmless when become_candidate resets the clock, wrong for a pre-candidate, which then campaigns again on every tick
+//! step: Election Step2
+            if let Err(e) = self.step(Message::new(MessageType::MsgHup, self.id, self.id)) {
+                debug!("{} error occurred during election: {e}", self.id);
+            }

@@ -1,0 +1,9 @@
+//! mutant: re-checks the timeout with `>` instead of `>=`, so the election starts one tick after the randomized timeout
+//! step: Election Step2
+//! also-fails: Election Step3
+            if self.election_elapsed > self.randomized_election_timeout() {
+                self.election_elapsed = 0;
+                if let Err(e) = self.step(Message::new(MessageType::MsgHup, self.id, self.id)) {
+                    debug!("{} error occurred during election: {e}", self.id);
+                }
+            }

@@ -1,0 +1,8 @@
+//! mutant: keeps the follower's step function, so the candidate ignores vote responses and never wins, and does not step down on a leader's append
+//! step: Election Step3
+//! also-fails: Election Step6, scenarios
+        self.step = Raft::step_follower;
+        self.reset(self.term + 1);
+        self.tick = Raft::tick_election;
+        self.vote = self.id;
+        self.state = StateType::Candidate;

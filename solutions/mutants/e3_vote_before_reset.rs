@@ -1,0 +1,8 @@
+//! mutant: votes for itself before reset, which clears the vote when the term changes: the candidate ends up with no vote recorded
+//! step: Election Step3
+//! also-fails: Election Step1, Election Step2, Election Step4, Election Step6, scenarios
+        self.vote = self.id;
+        self.step = Raft::step_candidate;
+        self.reset(self.term + 1);
+        self.tick = Raft::tick_election;
+        self.state = StateType::Candidate;

@@ -1,0 +1,10 @@
+//! mutant: sets election_elapsed back to 0 on pre-votes as well; a pre-vote is only a question, and must not hold back the node's own election
+//! step: Election Step5
+//! also-fails: scenarios
+                    let mut resp = Message::new(m.msg_type.vote_response(), self.id, m.from);
+                    resp.term = m.term;
+                    self.send(resp);
+                    self.election_elapsed = 0;
+                    if m.msg_type == MessageType::MsgVote {
+                        self.vote = m.from;
+                    }

@@ -1,0 +1,8 @@
+//! mutant: records the vote and resets the clock for pre-votes too, so a pre-vote uses up the node's real vote of its term and delays its own elections
+//! step: Election Step5
+//! also-fails: scenarios
+                    let mut resp = Message::new(m.msg_type.vote_response(), self.id, m.from);
+                    resp.term = m.term;
+                    self.send(resp);
+                    self.election_elapsed = 0;
+                    self.vote = m.from;

@@ -1,0 +1,6 @@
+//! mutant: sets state = Leader by hand instead of become_leader: keeps the candidate's step and tick functions and appends no empty entry of its term
+//! step: Election Step6
+//! also-fails: scenarios
+                        self.state = StateType::Leader;
+                        self.lead = self.id;
+                        self.bcast_append();

@@ -1,0 +1,13 @@
+//! mutant: appends by hand and numbers the new entries from the last index instead of the one after it, overwriting the leader's own last entry
+//! step: Replication Step1
+//! also-fails: Replication Step2, scenarios
+                let last = self.raft_log.last_index();
+                for (i, e) in m.entries.iter_mut().enumerate() {
+                    e.term = self.term;
+                    e.index = last + i as u64;
+                }
+                let last = self.raft_log.append(m.entries.clone());
+                if let Some(pr) = self.prs.get_mut(self.id) {
+                    pr.maybe_update(last);
+                }
+                self.maybe_commit();
