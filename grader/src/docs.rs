@@ -204,6 +204,37 @@ pub fn raftlab_commands(root: &Path) -> Result<Vec<(DocCommand, Vec<String>)>, S
     Ok(out)
 }
 
+/// What is wrong with the documented invocation `args` (subcommand first),
+/// given `usage(sub)`, the usage text of a subcommand (`None` when there is
+/// no such subcommand): an unknown subcommand, a flag its usage does not
+/// list, or `test` arguments its parser refuses. Arguments after a lone
+/// `--` belong to another program and are not checked.
+pub fn check_invocation(
+    args: &[String],
+    mut usage: impl FnMut(&str) -> Option<String>,
+) -> Result<(), String> {
+    let Some(sub) = args.first() else {
+        return Err("no subcommand".into());
+    };
+    let Some(text) = usage(sub) else {
+        return Err(format!("`raftlab {sub}` is not a subcommand"));
+    };
+    let own = args[1..].iter().take_while(|a| a.as_str() != "--");
+    for arg in own {
+        if let Some(flag) = arg.strip_prefix("--") {
+            let flag = format!("--{}", flag.split('=').next().unwrap_or(flag));
+            if !text.contains(&flag) {
+                return Err(format!("`raftlab {sub}` has no flag {flag}"));
+            }
+        }
+    }
+    if sub == "test" {
+        let rest: Vec<std::ffi::OsString> = args[1..].iter().map(Into::into).collect();
+        crate::runner::parse_test_args(&rest).map_err(|e| format!("raftlab test: {e}"))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +299,31 @@ mod tests {
             "echo '# not a comment'"
         );
         assert_eq!(words("a 'b c' \"d\""), vec!["a", "b c", "d"]);
+    }
+
+    #[test]
+    fn invocations_are_checked_against_usage_and_parser() {
+        let usage = |sub: &str| match sub {
+            "test" => Some(crate::runner::TEST_USAGE.to_string()),
+            "exec" => Some("--solution --file".to_string()),
+            _ => None,
+        };
+        let v = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(check_invocation(&v("test --step E3"), usage), Ok(()));
+        assert!(
+            check_invocation(&v("test --step E11"), usage).is_err(),
+            "the parser refuses E11"
+        );
+        assert!(
+            check_invocation(&v("test --nope"), usage)
+                .unwrap_err()
+                .contains("--nope")
+        );
+        assert!(check_invocation(&v("frobnicate"), usage).is_err());
+        assert_eq!(
+            check_invocation(&v("exec --solution -- cargo test --release"), usage),
+            Ok(()),
+            "flags after -- belong to the command run"
+        );
     }
 }

@@ -47,14 +47,17 @@ pub const ZOO_ENV: &str = "RAFTLAB_ZOO_VARIANT";
 pub const MUTANT_TIMEOUT_SCALE: f64 = 0.1;
 
 /// The checks, in the order they run.
-pub const CHECKS: [&str; 9] = [
+pub const CHECKS: [&str; 12] = [
     "fmt",
+    "docs",
     "clippy-skeleton",
     "clippy-reference",
     "skeleton-check",
     "unit-tests-skeleton",
     "raft-tests-reference",
     "kv-tests-reference",
+    "grader-tests-reference",
+    "timeline-browser",
     "matrix",
     "package",
 ];
@@ -935,9 +938,89 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> Option<CheckResult
             Err(e) => failed(e),
         },
         "package" => package_check(root),
+        "docs" => docs_check(root),
+        "grader-tests-reference" => match reference_dir() {
+            Err(e) => failed(e),
+            // The simulator's own tests (every scenario over 100 seeds,
+            // determinism, the checker on fabricated histories) and the
+            // suites' reference tests need a working Raft.
+            Ok(dir) => command_check(
+                root,
+                name,
+                &dir,
+                Some(&target),
+                &[&test_command(nextest, &["--release", "-p", "grader"])],
+            ),
+        },
+        "timeline-browser" => command_check(
+            root,
+            name,
+            root,
+            None,
+            &[&[
+                "cargo",
+                "test",
+                "-q",
+                "-p",
+                "grader",
+                "--test",
+                "timeline_browser",
+                "--",
+                "--ignored",
+            ]],
+        ),
         other => failed(format!("unknown check {other}")),
     };
     Some(result)
+}
+
+/// Every `raftlab` command in the README and the handouts names a real
+/// subcommand with real flags (see [`crate::docs`]).
+fn docs_check(root: &Path) -> CheckResult {
+    let commands = match crate::docs::raftlab_commands(root) {
+        Ok(commands) => commands,
+        Err(e) => return failed(e),
+    };
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => return failed(format!("cannot find this program: {e}")),
+    };
+    let mut usages: std::collections::BTreeMap<String, Option<String>> = Default::default();
+    let mut usage = |sub: &str| {
+        usages
+            .entry(sub.to_string())
+            .or_insert_with(|| {
+                std::process::Command::new(&program)
+                    .args(["help", sub])
+                    .output()
+                    .ok()
+                    .filter(|o| o.status.success())
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            })
+            .clone()
+    };
+    let mut problems = Vec::new();
+    for (doc, args) in &commands {
+        if let Err(e) = crate::docs::check_invocation(args, &mut usage) {
+            problems.push(format!(
+                "{}:{}: `{}`: {e}",
+                doc.file.display(),
+                doc.line,
+                doc.text
+            ));
+        }
+    }
+    if problems.is_empty() {
+        CheckResult {
+            passed: true,
+            summary: format!(
+                "{} documented raftlab commands match the tool",
+                commands.len()
+            ),
+        }
+    } else {
+        failed(problems.join("\n"))
+    }
 }
 
 fn failed(summary: String) -> CheckResult {
