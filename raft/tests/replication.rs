@@ -16,7 +16,7 @@ fn leader_with_entries(voters: &[u64], n: usize, tweak: impl Fn(&mut raft::Confi
     r.become_candidate();
     r.become_leader();
     for i in 0..n {
-        let mut es = [Entry::new(0, 0, format!("e{i}").as_bytes())];
+        let mut es = vec![Entry::new(0, 0, format!("e{i}").as_bytes())];
         assert!(r.append_entry(&mut es));
     }
     r.take_msgs();
