@@ -322,7 +322,7 @@ mod ours_driver {
             m.entries = batch
                 .into_iter()
                 .map(|data| Entry {
-                    data,
+                    data: data.into(),
                     ..Default::default()
                 })
                 .collect();
