@@ -52,9 +52,9 @@ impl Workload {
              committed entries, advance; (4) every queued message is stepped into its \
              recipient, in the order queued (no loss, no reordering).\n\
              \x20 Rounds go on until every node has applied every entry; only those rounds \
-             are timed. Messages are moved from node to node, never encoded: raft-rs's entry \
-             data (bytes::Bytes) is reference-counted, so its three nodes share one buffer per \
-             entry, while RaftLab's (Vec<u8>) is copied wherever an entry is.\n\
+             are timed. Messages are moved from node to node, never encoded; both libraries' \
+             entry data is reference-counted (raft-rs: bytes::Bytes, RaftLab: Arc<[u8]>), so \
+             the three nodes share one buffer per entry.\n\
              \x20 Config for both: election_tick {election}, heartbeat_tick {heartbeat}, \
              max_size_per_msg {max_size}, max_inflight_msgs {inflight}, no pre-vote, no \
              check-quorum, no limit on uncommitted or per-Ready committed size; raft-rs keeps \
@@ -322,7 +322,7 @@ mod ours_driver {
             m.entries = batch
                 .into_iter()
                 .map(|data| Entry {
-                    data,
+                    data: data.into(),
                     ..Default::default()
                 })
                 .collect();

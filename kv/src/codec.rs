@@ -195,7 +195,7 @@ pub fn get_entry(d: &mut Decoder) -> Result<Entry, DecodeError> {
         term,
         index,
         entry_type,
-        data,
+        data: data.into(),
     })
 }
 
@@ -344,7 +344,7 @@ mod tests {
                     term: 7,
                     index: 43,
                     entry_type: EntryType::ConfChange,
-                    data: vec![1, 2, 3],
+                    data: [1, 2, 3].into(),
                 },
             ],
             commit: 40,

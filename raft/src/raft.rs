@@ -1523,7 +1523,7 @@ impl<S: Storage> Raft<S> {
                     );
                     return Ok(());
                 }
-                let request_ctx = std::mem::take(&mut m.entries[0].data);
+                let request_ctx = m.entries[0].data.to_vec();
                 self.read_states.push(ReadState {
                     index: m.index,
                     request_ctx,
@@ -1858,7 +1858,7 @@ impl<S: Storage> Raft<S> {
             ReadOnlyOption::Safe => {
                 // Confirm we are still the leader before answering: a
                 // heartbeat round acknowledged by a quorum (§6.4).
-                let ctx = m.entries[0].data.clone();
+                let ctx = m.entries[0].data.to_vec();
                 self.read_only.add_request(committed, m);
                 self.read_only.recv_ack(self.id, &ctx, &self.prs.voters);
                 self.bcast_heartbeat_with_ctx(ctx);
@@ -1875,7 +1875,7 @@ impl<S: Storage> Raft<S> {
                 .entries
                 .into_iter()
                 .next()
-                .map(|e| e.data)
+                .map(|e| e.data.to_vec())
                 .unwrap_or_default();
             self.read_states.push(ReadState {
                 index: read_index,

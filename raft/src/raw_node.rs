@@ -108,7 +108,7 @@ impl<S: Storage> RawNode<S> {
     pub fn propose(&mut self, data: Vec<u8>) -> Result<()> {
         let mut m = Message::new(MessageType::MsgProp, self.raft.id, NONE);
         m.entries = vec![Entry {
-            data,
+            data: data.into(),
             ..Default::default()
         }];
         self.raft.step(m)
@@ -120,7 +120,7 @@ impl<S: Storage> RawNode<S> {
         let mut m = Message::new(MessageType::MsgProp, self.raft.id, NONE);
         m.entries = vec![Entry {
             entry_type: EntryType::ConfChange,
-            data: cc.encode(),
+            data: cc.encode().into(),
             ..Default::default()
         }];
         self.raft.step(m)
@@ -162,7 +162,7 @@ impl<S: Storage> RawNode<S> {
     pub fn read_index(&mut self, ctx: Vec<u8>) {
         let mut m = Message::new(MessageType::MsgReadIndex, NONE, NONE);
         m.entries = vec![Entry {
-            data: ctx,
+            data: ctx.into(),
             ..Default::default()
         }];
         if let Err(e) = self.raft.step(m) {

@@ -41,7 +41,7 @@ impl ReadOnly {
     /// Queues request `m` (one entry whose data is its id), to be answered
     /// at `index`. A request already pending is not queued twice.
     pub fn add_request(&mut self, index: Index, m: Message) {
-        let Some(ctx) = m.entries.first().map(|e| e.data.clone()) else {
+        let Some(ctx) = m.entries.first().map(|e| e.data.to_vec()) else {
             return;
         };
         if self.pending_read_index.contains_key(&ctx) {

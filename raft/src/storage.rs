@@ -182,7 +182,7 @@ impl MemStorageCore {
         self.entries.drain(..keep_from);
         // The new dummy keeps only what a dummy needs: its index and term.
         let dummy = &mut self.entries[0];
-        dummy.data.clear();
+        dummy.data = Default::default();
         dummy.entry_type = Default::default();
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! feature of the library has the message it needs.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A term number (§5.1). Terms only ever grow on a node.
 pub type Term = u64;
@@ -32,7 +33,10 @@ pub struct Entry {
     pub term: Term,
     pub index: Index,
     pub entry_type: EntryType,
-    pub data: Vec<u8>,
+    /// The payload, shared: an entry is cloned into the unstable log, every
+    /// follower's `MsgApp`, `Ready` and storage, and a clone must not copy
+    /// its bytes. Build it with `Arc::from(vec)` or `b"x".as_slice().into()`.
+    pub data: Arc<[u8]>,
 }
 
 impl Entry {
@@ -42,7 +46,7 @@ impl Entry {
             term,
             index,
             entry_type: EntryType::Normal,
-            data: data.to_vec(),
+            data: data.into(),
         }
     }
 

@@ -291,7 +291,8 @@ fn a_node_with_a_committed_unapplied_conf_change_does_not_campaign() {
             node_id: 3,
             context: vec![],
         }
-        .encode(),
+        .encode()
+        .into(),
     }];
     app.commit = 1;
     r.step(app).unwrap();

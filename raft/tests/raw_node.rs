@@ -168,7 +168,7 @@ impl Cluster {
         self.applied[&id]
             .iter()
             .filter(|e| e.entry_type == EntryType::Normal && !e.data.is_empty())
-            .map(|e| e.data.clone())
+            .map(|e| e.data.to_vec())
             .collect()
     }
 }

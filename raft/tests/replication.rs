@@ -337,7 +337,7 @@ fn proposals_commit_only_with_a_majority() {
                 .unwrap()
                 .into_iter()
                 .filter(|e| !e.data.is_empty())
-                .map(|e| e.data)
+                .map(|e| e.data.to_vec())
                 .collect();
             assert_eq!(
                 committed, want,

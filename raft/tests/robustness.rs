@@ -144,7 +144,7 @@ fn random_entries(rng: &mut StdRng, index: u64, log_term: u64, term: u64) -> Vec
                 } else {
                     EntryType::Normal
                 },
-                data,
+                data: data.into(),
             }
         })
         .collect()

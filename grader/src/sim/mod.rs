@@ -405,7 +405,7 @@ impl Sim {
                     index: e.index,
                     term: e.term,
                     data: if e.entry_type == EntryType::Normal {
-                        e.data.clone()
+                        e.data.to_vec()
                     } else {
                         Vec::new()
                     },

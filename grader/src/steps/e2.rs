@@ -145,7 +145,7 @@ fn timeout_goes_through_msg_hup(ctx: &mut Ctx) -> Outcome {
         term: 1,
         index: 2,
         entry_type: EntryType::ConfChange,
-        data: Vec::new(),
+        data: Default::default(),
     };
     store
         .wl()

@@ -116,7 +116,7 @@ pub fn prop_conf(id: NodeId, change_type: ConfChangeType, node_id: NodeId) -> Me
     let mut m = Message::new(MessageType::MsgProp, id, id);
     m.entries = vec![Entry {
         entry_type: EntryType::ConfChange,
-        data: cc.encode(),
+        data: cc.encode().into(),
         ..Default::default()
     }];
     m
@@ -507,7 +507,7 @@ pub fn log_data(node: &Node) -> Vec<Vec<u8>> {
         .all_entries()
         .into_iter()
         .filter(|e| !e.data.is_empty() && e.entry_type == EntryType::Normal)
-        .map(|e| e.data)
+        .map(|e| e.data.to_vec())
         .collect()
 }
 
