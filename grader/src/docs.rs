@@ -229,7 +229,20 @@ pub fn check_invocation(
         }
     }
     if sub == "test" {
-        let rest: Vec<std::ffi::OsString> = args[1..].iter().map(Into::into).collect();
+        // `raftlab test` takes the variant flags itself (building the
+        // variant), and hands the rest to the parser checked here.
+        let mut rest: Vec<std::ffi::OsString> = Vec::new();
+        let mut words = args[1..].iter();
+        while let Some(w) = words.next() {
+            match w.split('=').next().unwrap_or(w) {
+                "--solution" | "--reference" => {}
+                "--file" | "--minus" | "--mutant" if !w.contains('=') => {
+                    words.next();
+                }
+                "--file" | "--minus" | "--mutant" => {}
+                _ => rest.push(w.into()),
+            }
+        }
         crate::runner::parse_test_args(&rest).map_err(|e| format!("raftlab test: {e}"))?;
     }
     Ok(())
