@@ -346,13 +346,6 @@ where
 // ---------------------------------------------------------------------------
 // Submissions.
 
-/// Where a submission's `raft.rs` came from, once found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Found {
-    /// The file inside the submission (or the archive's extraction).
-    pub path: PathBuf,
-}
-
 /// Picks a name for the submission at `path`: the file's stem, or for a
 /// plain `raft.rs` the directory holding it; archives lose `.tar.gz`.
 /// Only letters, digits, `-`, `_` and `.` are kept.

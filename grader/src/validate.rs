@@ -642,8 +642,8 @@ pub fn run_matrix(root: &Path, args: &ValidateArgs) -> Result<bool, String> {
 
 /// Runs the zoo build as the variant `key`.
 fn run_zoo(binary: &Path, dir: &Path, run: &GraderRun, key: &str) -> std::io::Result<RunOutput> {
-    // SAFETY-free alternative to set_var: the variable goes to the one
-    // child (and, inherited, to its case processes) only.
+    // The variable goes to this grader only (and, inherited, to the case
+    // processes it starts), never to this process.
     let mut command = Command::new(binary);
     command
         .current_dir(dir)
