@@ -840,8 +840,16 @@ pub fn grade_all(
             match prepare_submission(source, name, &out, hidden_points) {
                 Prepared::Done(row) => Err(Box::new(row)),
                 Prepared::Ready { name, copy } => {
-                    let variant = Variant::File(copy.clone());
-                    match runner::build_variant(root, &variant) {
+                    let variant = Variant::Submission(copy.clone());
+                    // The build is shared by all submissions: keep this
+                    // one's grader before the next build replaces it.
+                    let built = runner::build_variant(root, &variant).and_then(|binary| {
+                        let own = binary.with_file_name(format!("submission-{name}"));
+                        fs::copy(&binary, &own)
+                            .map(|_| own)
+                            .map_err(|e| format!("cannot keep the grader of {name}: {e}"))
+                    });
+                    match built {
                         Ok(binary) => Ok((name, copy, binary, started)),
                         Err(message) => {
                             let dir = out.join(&name);
@@ -881,7 +889,7 @@ pub fn grade_all(
                     replay: Some("./raftlab_test.sh".to_string()),
                     time_limit: options.time_limit,
                 };
-                let variant_dir = variant::variant_dir(root, &Variant::File(copy));
+                let variant_dir = variant::variant_dir(root, &Variant::Submission(copy));
                 let mut row = Row {
                     name: name.clone(),
                     source: source.clone(),
@@ -930,6 +938,8 @@ pub fn grade_all(
                         }
                     }
                 }
+                // This submission's grader is done with; only its results stay.
+                let _ = fs::remove_file(&binary);
                 row.elapsed = started.elapsed();
                 row
             }

@@ -943,13 +943,31 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> Option<CheckResult
             Err(e) => failed(e),
             // The simulator's own tests (every scenario over 100 seeds,
             // determinism, the checker on fabricated histories) and the
-            // suites' reference tests need a working Raft.
+            // suites' reference tests need a working Raft. The instructor
+            // tests need solutions/, which a variant has not: they run on
+            // the skeleton tree, in unit-tests-skeleton.
             Ok(dir) => command_check(
                 root,
                 name,
                 &dir,
                 Some(&target),
-                &[&test_command(nextest, &["--release", "-p", "grader"])],
+                &[&test_command(
+                    nextest,
+                    &[
+                        "--release",
+                        "-p",
+                        "grader",
+                        "--lib",
+                        "--test",
+                        "sim_scenarios",
+                        "--test",
+                        "sim_checker",
+                        "--test",
+                        "replication_steps",
+                        "--test",
+                        "reference_snapshots",
+                    ],
+                )],
             ),
         },
         "timeline-browser" => command_check(

@@ -74,6 +74,12 @@ pub enum Variant {
     /// bare name (`vote_twice`) that is not a file is looked up in
     /// `solutions/mutants/`.
     Mutant(PathBuf),
+    /// A submission in bulk grading: like `File`, but every submission
+    /// shares one scratch copy and one set of build artifacts, so grading a
+    /// class does not leave a build per student on disk. Each new
+    /// submission's `raft.rs` is written anew, so cargo rebuilds it; builds
+    /// must be one at a time, and each binary copied out before the next.
+    Submission(PathBuf),
 }
 
 impl Variant {
@@ -85,6 +91,7 @@ impl Variant {
             Variant::Reference => "reference".to_string(),
             Variant::MinusStep(step) => format!("minus-{}", step.short_name().to_lowercase()),
             Variant::Mutant(path) => format!("mutant-{}", file_stem_slug(path)),
+            Variant::Submission(_) => "submission".to_string(),
             Variant::File(path) => {
                 // Submissions are often all called raft.rs: tell them apart
                 // by where they are.
@@ -106,7 +113,7 @@ impl fmt::Display for Variant {
         match self {
             Variant::Skeleton => write!(f, "the committed {RAFT_RS}"),
             Variant::Reference => write!(f, "the reference"),
-            Variant::File(path) => write!(f, "{}", path.display()),
+            Variant::File(path) | Variant::Submission(path) => write!(f, "{}", path.display()),
             Variant::MinusStep(step) => write!(f, "the reference minus {step}"),
             Variant::Mutant(path) => write!(f, "mutant {}", path.display()),
         }
@@ -285,7 +292,7 @@ pub fn raft_source(root: &Path, variant: &Variant) -> Result<String, String> {
             })
         }
         Variant::Reference => Ok(skeleton::strip_markers(&read_reference(root)?)),
-        Variant::File(path) => read_text(path, "submission"),
+        Variant::File(path) | Variant::Submission(path) => read_text(path, "submission"),
         Variant::MinusStep(step) => skeleton::minus_step(&read_reference(root)?, *step)
             .map_err(|e| format!("{REFERENCE_RS}: {e}")),
         Variant::Mutant(path) => {
