@@ -837,18 +837,12 @@ impl<S: Storage> Raft<S> {
                     // vote request now comes from a node that was cut off,
                     // and must not depose a working leader (§6, "disruptive
                     // servers").
-                    info!(
-                        "{} [logterm: {}, index: {}, vote: {}] ignored {:?} from {} [logterm: {}, index: {}] at term {}: lease is not expired (remaining ticks: {})",
-                        self.id,
-                        self.raft_log.last_term(),
-                        self.raft_log.last_index(),
-                        self.vote,
-                        m.msg_type,
-                        m.from,
-                        m.log_term,
-                        m.index,
-                        self.term,
-                        self.election_timeout - self.election_elapsed
+                    self.log_vote(
+                        &m,
+                        &format!(
+                            "ignored (lease: {} ticks left)",
+                            self.election_timeout - self.election_elapsed
+                        ),
                     );
                     return Ok(());
                 }
@@ -886,18 +880,7 @@ impl<S: Storage> Raft<S> {
             } else if m.msg_type == MessageType::MsgPreVote {
                 // Reject stale pre-votes with our term, so a pre-candidate
                 // behind the times learns it and steps down.
-                info!(
-                    "{} [logterm: {}, index: {}, vote: {}] rejected {:?} from {} [logterm: {}, index: {}] at term {}",
-                    self.id,
-                    self.raft_log.last_term(),
-                    self.raft_log.last_index(),
-                    self.vote,
-                    m.msg_type,
-                    m.from,
-                    m.log_term,
-                    m.index,
-                    self.term
-                );
+                self.log_vote(&m, "rejected");
                 let mut resp = Message::new(MessageType::MsgPreVoteResp, self.id, m.from);
                 resp.term = self.term;
                 resp.reject = true;
@@ -930,18 +913,7 @@ impl<S: Storage> Raft<S> {
                 // ...and the candidate's log is at least as up to date as
                 // ours (§5.4.1).
                 if can_vote && self.raft_log.is_up_to_date(m.index, m.log_term) {
-                    info!(
-                        "{} [logterm: {}, index: {}, vote: {}] cast {:?} for {} [logterm: {}, index: {}] at term {}",
-                        self.id,
-                        self.raft_log.last_term(),
-                        self.raft_log.last_index(),
-                        self.vote,
-                        m.msg_type,
-                        m.from,
-                        m.log_term,
-                        m.index,
-                        self.term
-                    );
+                    self.log_vote(&m, "cast");
                     // ── RaftLab Election Step5 ─────────────────────────────
                     // Grant the vote: the mirror of the reject path below.
                     //   - Reply to `m.from` with the response type matching the
@@ -966,18 +938,7 @@ impl<S: Storage> Raft<S> {
                         self.id, m.msg_type, m.from, m.log_term, m.index
                     );
                 } else {
-                    info!(
-                        "{} [logterm: {}, index: {}, vote: {}] rejected {:?} from {} [logterm: {}, index: {}] at term {}",
-                        self.id,
-                        self.raft_log.last_term(),
-                        self.raft_log.last_index(),
-                        self.vote,
-                        m.msg_type,
-                        m.from,
-                        m.log_term,
-                        m.index,
-                        self.term
-                    );
+                    self.log_vote(&m, "rejected");
                     let mut resp = Message::new(m.msg_type.vote_response(), self.id, m.from);
                     resp.term = self.term;
                     resp.reject = true;
@@ -1005,6 +966,24 @@ impl<S: Storage> Raft<S> {
             }
         }
         Ok(())
+    }
+
+    /// Logs a vote decision on one line, with both logs' last entries:
+    /// `2 [logterm: 1, index: 3, vote: 0] cast MsgVote from 3 [logterm: 1,
+    /// index: 3] at term 2`.
+    fn log_vote(&self, m: &Message, decision: &str) {
+        info!(
+            "{} [logterm: {}, index: {}, vote: {}] {decision} {:?} from {} [logterm: {}, index: {}] at term {}",
+            self.id,
+            self.raft_log.last_term(),
+            self.raft_log.last_index(),
+            self.vote,
+            m.msg_type,
+            m.from,
+            m.log_term,
+            m.index,
+            self.term
+        );
     }
 
     /// How a leader handles a message of its own term.
