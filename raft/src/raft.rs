@@ -1061,8 +1061,9 @@ impl<S: Storage> Raft<S> {
                 todo!("RaftLab Replication Step1");
                 // ── RaftLab Replication Step2 ──────────────────────────────
                 // "...then issues AppendEntries RPCs in parallel to each of
-                // the other servers to replicate the entry" (§5.3). One call
-                // sends every follower what it is missing.
+                // the other servers to replicate the entry" (§5.3).
+                // `self.bcast_append()` sends every follower what it is
+                // missing (never this node itself).
                 todo!("RaftLab Replication Step2");
                 return Ok(());
             }
@@ -1375,8 +1376,8 @@ impl<S: Storage> Raft<S> {
                         // empty entry of the new term), then "send heartbeat
                         // messages to all of the other servers to establish
                         // its authority and prevent new elections" (§5.2):
-                        // here, an append to every follower, which also
-                        // carries that new entry.
+                        // here `bcast_append`, an append to every follower,
+                        // which also carries that new entry.
                         todo!("RaftLab Election Step6");
                     }
                     VoteResult::Lost => {
