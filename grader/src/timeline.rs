@@ -12,26 +12,7 @@ use std::fmt::Write as _;
 use raft::StateType;
 
 use crate::sim::Event;
-
-/// A node's role, as drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Follower,
-    PreCandidate,
-    Candidate,
-    Leader,
-}
-
-impl Role {
-    fn name(self) -> &'static str {
-        match self {
-            Role::Follower => "follower",
-            Role::PreCandidate => "pre-candidate",
-            Role::Candidate => "candidate",
-            Role::Leader => "leader",
-        }
-    }
-}
+use crate::sim::event::role_name;
 
 /// A stretch of ticks during which a node held one role in one term.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +21,7 @@ pub struct RoleBand {
     pub from_tick: u64,
     /// Exclusive; the end of the run for the last band.
     pub to_tick: u64,
-    pub role: Role,
+    pub role: StateType,
     pub term: u64,
 }
 
@@ -102,17 +83,6 @@ pub struct Timeline {
     pub violation: Option<(u64, Vec<u64>, String)>,
 }
 
-impl Role {
-    fn of(s: StateType) -> Role {
-        match s {
-            StateType::Follower => Role::Follower,
-            StateType::PreCandidate => Role::PreCandidate,
-            StateType::Candidate => Role::Candidate,
-            StateType::Leader => Role::Leader,
-        }
-    }
-}
-
 impl Timeline {
     /// The picture of a simulated run from its events, with `failure` (a
     /// message `t=812: ...`, as the simulator fails) marked at its tick.
@@ -125,7 +95,7 @@ impl Timeline {
         t.ticks = end;
         // Per node: the role band in progress (since, role, term) and
         // whether it is down (since when).
-        let mut band: BTreeMap<u64, (u64, Role, u64)> = BTreeMap::new();
+        let mut band: BTreeMap<u64, (u64, StateType, u64)> = BTreeMap::new();
         let mut down: BTreeMap<u64, u64> = BTreeMap::new();
         let mut nodes = std::collections::BTreeSet::new();
         // Messages in flight, to mark those lost on arrival: (from, to,
@@ -141,8 +111,7 @@ impl Timeline {
                     to,
                 } => {
                     nodes.insert(*node);
-                    let (since, role, term) =
-                        band.remove(node).unwrap_or((0, Role::of(from.0), from.1));
+                    let (since, role, term) = band.remove(node).unwrap_or((0, from.0, from.1));
                     if *tick > since {
                         t.roles.push(RoleBand {
                             node: *node,
@@ -152,7 +121,7 @@ impl Timeline {
                             term,
                         });
                     }
-                    band.insert(*node, (*tick, Role::of(to.0), to.1));
+                    band.insert(*node, (*tick, to.0, to.1));
                 }
                 Event::Commit { tick, node, to, .. } => {
                     nodes.insert(*node);
@@ -219,7 +188,7 @@ impl Timeline {
                             to_tick: *tick,
                         });
                     }
-                    band.insert(*node, (*tick, Role::Follower, *term));
+                    band.insert(*node, (*tick, StateType::Follower, *term));
                 }
                 Event::Partition { tick, groups } => {
                     close_split(&mut t, &mut split, *tick);
@@ -341,7 +310,7 @@ impl Timeline {
                     b.node,
                     b.from_tick,
                     b.to_tick,
-                    json_str(b.role.name()),
+                    json_str(role_name(b.role)),
                     b.term
                 )
             })
@@ -615,7 +584,7 @@ mod tests {
                 node: 1,
                 from_tick: 0,
                 to_tick: 40,
-                role: Role::Leader,
+                role: StateType::Leader,
                 term: 2,
             }],
             arrows: vec![Arrow {
@@ -707,7 +676,11 @@ mod tests {
             t.arrows.len()
         );
         assert!(t.arrows.iter().all(|a| a.send_tick <= a.deliver_tick));
-        let leaders = t.roles.iter().filter(|b| b.role == Role::Leader).count();
+        let leaders = t
+            .roles
+            .iter()
+            .filter(|b| b.role == StateType::Leader)
+            .count();
         assert!(leaders >= 2, "two leaders over the run: {:?}", t.roles);
         assert!(
             t.shades

@@ -46,6 +46,17 @@ pub const ZOO_ENV: &str = "RAFTLAB_ZOO_VARIANT";
 /// per step case, 60 s per scenario): 1 s and 6 s.
 pub const MUTANT_TIMEOUT_SCALE: f64 = 0.1;
 
+/// Clippy as the project requires it: every target, no warning.
+const CLIPPY: &[&str] = &[
+    "cargo",
+    "clippy",
+    "-q",
+    "--all-targets",
+    "--",
+    "-D",
+    "warnings",
+];
+
 /// The checks, in the order they run.
 pub const CHECKS: [&str; 12] = [
     "fmt",
@@ -856,38 +867,10 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> Option<CheckResult
             None,
             &[&["cargo", "fmt", "--all", "--check"]],
         ),
-        "clippy-skeleton" => command_check(
-            root,
-            name,
-            root,
-            None,
-            &[&[
-                "cargo",
-                "clippy",
-                "-q",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ]],
-        ),
+        "clippy-skeleton" => command_check(root, name, root, None, &[CLIPPY]),
         "clippy-reference" => match reference_dir() {
             Err(e) => failed(e),
-            Ok(dir) => command_check(
-                root,
-                name,
-                &dir,
-                Some(&target),
-                &[&[
-                    "cargo",
-                    "clippy",
-                    "-q",
-                    "--all-targets",
-                    "--",
-                    "-D",
-                    "warnings",
-                ]],
-            ),
+            Ok(dir) => command_check(root, name, &dir, Some(&target), &[CLIPPY]),
         },
         "skeleton-check" => skeleton_check(root),
         "unit-tests-skeleton" => command_check(

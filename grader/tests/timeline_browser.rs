@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use grader::timeline::{Arrow, Fate, Role, RoleBand, Shade, Timeline};
+use grader::timeline::{Arrow, Fate, RoleBand, Shade, Timeline};
+use raft::StateType;
 
 /// A five-node run of 2,000 ticks: as large as the page must stay usable for.
 fn run() -> Timeline {
@@ -24,7 +25,11 @@ fn run() -> Timeline {
             node: n,
             from_tick: 0,
             to_tick: 2000,
-            role: if n == 1 { Role::Leader } else { Role::Follower },
+            role: if n == 1 {
+                StateType::Leader
+            } else {
+                StateType::Follower
+            },
             term: 2,
         });
     }

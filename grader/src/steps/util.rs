@@ -7,6 +7,7 @@ use raft::{
 };
 
 use crate::case::{Case, Ctx, Failure, Kind, Outcome};
+use crate::sim::event::role_name;
 use crate::skeleton::Step;
 
 /// The election timeout of test nodes, in ticks. The randomized timeout is
@@ -384,19 +385,9 @@ pub fn check_log(context: &str, r: &Raft<MemStorage>, want: &[Entry]) -> Outcome
 
 // ── Recording and comparing what a node does ───────────────────────────────
 
-/// A role as the trace names it: `follower`, `pre-candidate`, ...
-pub fn state_name(state: StateType) -> &'static str {
-    match state {
-        StateType::Follower => "follower",
-        StateType::PreCandidate => "pre-candidate",
-        StateType::Candidate => "candidate",
-        StateType::Leader => "leader",
-    }
-}
-
 /// A node's role and term as the trace shows them: `candidate@2`.
 pub fn role(r: &Raft<MemStorage>) -> String {
-    format!("{}@{}", state_name(r.state), r.term)
+    format!("{}@{}", role_name(r.state), r.term)
 }
 
 /// One trace line for a message: `n1→n2 MsgVote term=2 last=0@0`.
