@@ -89,3 +89,9 @@ impl From<StorageError> for Error {
 
 /// The library's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<crate::types::DecodeError> for Error {
+    fn from(e: crate::types::DecodeError) -> Error {
+        Error::Codec(e.0)
+    }
+}

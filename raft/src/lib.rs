@@ -8,7 +8,7 @@
 //!
 //! ## A tour, in the order to read it
 //!
-//! 1. [`types`]: what nodes exchange and persist. [`Message`] with its
+//! 1. [`types`] (the [`raftpb`] crate, re-exported): what nodes exchange and persist. [`Message`] with its
 //!    [`MessageType`] (`MsgVote`, `MsgApp`, ...), log [`Entry`]s,
 //!    [`HardState`] (term, vote, commit), [`Snapshot`] and [`ConfState`].
 //! 2. [`raft`](mod@raft): the state machine of one node, [`Raft`]. It never
