@@ -55,19 +55,8 @@ use crate::storage::{NO_LIMIT, Storage};
 use crate::tracker::{Progress, ProgressState, ProgressTracker};
 use crate::types::{
     ConfChange, ConfChangeType, ConfState, Entry, EntryType, HardState, Index, Message,
-    MessageType, NONE, NodeId, ReadState, Snapshot, Term,
+    MessageType, NONE, NodeId, ReadState, Snapshot, StateType, Term,
 };
-
-/// The role a node plays (§5.1, Figure 4), plus pre-candidate (§9.6).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum StateType {
-    #[default]
-    Follower,
-    Candidate,
-    Leader,
-    /// Asking for pre-votes: a candidate that has not raised its term yet.
-    PreCandidate,
-}
 
 /// Why a node campaigns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -70,7 +70,7 @@ mod util;
 pub use config::{Config, ReadOnlyOption};
 pub use errors::{Error, Result, StorageError};
 pub use quorum::VoteResult;
-pub use raft::{CAMPAIGN_TRANSFER, CampaignType, Raft, SoftState, StateType};
+pub use raft::{CAMPAIGN_TRANSFER, CampaignType, Raft, SoftState};
 pub use raft_log::RaftLog;
 pub use raw_node::{RawNode, Ready};
 pub use read_only::{ReadIndexStatus, ReadOnly};

@@ -26,8 +26,9 @@ use tracing::debug;
 
 use crate::config::Config;
 use crate::errors::{Error, Result};
-use crate::raft::{Raft, SoftState, StateType};
+use crate::raft::{Raft, SoftState};
 use crate::storage::Storage;
+use crate::types::StateType;
 use crate::types::{
     ConfChange, ConfState, Entry, EntryType, HardState, Message, MessageType, NONE, NodeId,
     ReadState, Snapshot,

@@ -22,6 +22,19 @@ pub type NodeId = u64;
 /// "No node": no leader known, no vote cast.
 pub const NONE: NodeId = 0;
 
+/// The role a node plays (§5.1, Figure 4), plus pre-candidate (§9.6). Not
+/// sent on the wire, but what an application sees of a node
+/// (`SoftState`), and what a tester judges it by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StateType {
+    #[default]
+    Follower,
+    Candidate,
+    Leader,
+    /// Asking for pre-votes: a candidate that has not raised its term yet.
+    PreCandidate,
+}
+
 /// What an entry carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EntryType {
