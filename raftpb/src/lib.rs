@@ -207,7 +207,7 @@ impl MessageType {
 }
 
 /// A message between nodes (or from a node to itself, for local types).
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Message {
     pub msg_type: MessageType,
     pub to: NodeId,
@@ -420,7 +420,7 @@ impl std::error::Error for DecodeError {}
 /// A read that became safe to serve: every entry up to `index` is committed,
 /// and once the application has applied `index` it may answer the read
 /// identified by `request_ctx` (§6.4).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ReadState {
     pub index: Index,
     pub request_ctx: Vec<u8>,

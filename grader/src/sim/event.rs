@@ -15,7 +15,9 @@
 
 use std::fmt;
 
-use raft::{Entry, EntryType, Index, Message, MessageType, NodeId, StateType, Term};
+use raftpb::{Entry, EntryType, Index, Message, MessageType, NodeId, StateType, Term};
+
+use crate::model::role_name;
 
 /// The fields of a message that a reader of the trace cares about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -379,16 +381,6 @@ impl Event {
             | Event::Faults { tick, .. }
             | Event::Note { tick, .. } => *tick,
         }
-    }
-}
-
-/// `follower`, `pre-candidate`, `candidate`, `leader`.
-pub fn role_name(s: StateType) -> &'static str {
-    match s {
-        StateType::Follower => "follower",
-        StateType::PreCandidate => "pre-candidate",
-        StateType::Candidate => "candidate",
-        StateType::Leader => "leader",
     }
 }
 

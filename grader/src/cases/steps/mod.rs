@@ -1,0 +1,32 @@
+//! The per-step suites: unit cases that drive one node by hand and check
+//! its whole state and outgoing messages, so each step is judged on its own
+//! (the way etcd's paper tests do).
+
+pub mod e1;
+pub mod e3;
+
+use crate::cases::{Case, Ctx};
+use crate::model::{Kind, Outcome, Step};
+
+/// Every step case, Election Step1 first.
+pub fn cases() -> Vec<Case> {
+    [e1::cases(), e3::cases()].concat()
+}
+
+/// A case of `step`: `name` is `e3::...`, `purpose` one sentence, `uses`
+/// the earlier steps whose code it runs, with why.
+pub fn step_case(
+    step: Step,
+    name: &'static str,
+    purpose: &'static str,
+    uses: &'static [(Step, &'static str)],
+    run: fn(&mut Ctx<'_>) -> Outcome,
+) -> Case {
+    Case {
+        name,
+        kind: Kind::Step(step),
+        purpose,
+        uses,
+        run,
+    }
+}
