@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use raft::{ConfChangeType, Entry, EntryType, Message, MessageType, StateType};
+use raft::{ConfChange, ConfChangeType, Entry, EntryType, Error, Message, MessageType, StateType};
 
 fn beat(id: u64) -> Message {
     Message::new(MessageType::MsgBeat, id, id)
@@ -407,4 +407,50 @@ fn membership_changes_under_a_lossy_workload_stay_safe_and_live() {
         }
         check_committed_logs_agree(&net, seed, 400);
     }
+}
+
+#[test]
+fn a_change_that_leaves_no_voter_is_refused() {
+    // A group without voters can never elect a leader or commit again, so
+    // etcd refuses such a change ("removed all voters"). The membership is
+    // left as it was.
+    let cases: [(&[u64], &[u64], ConfChangeType, u64); 4] = [
+        (&[1], &[], ConfChangeType::RemoveNode, 1),
+        (&[1], &[2], ConfChangeType::RemoveNode, 1),
+        (&[1], &[], ConfChangeType::AddLearnerNode, 1),
+        (&[], &[], ConfChangeType::AddLearnerNode, 2),
+    ];
+    for (i, (voters, learners, change_type, node_id)) in cases.into_iter().enumerate() {
+        let mut r = joining(1, voters, learners);
+        let before = r.prs.conf_state();
+        let got = r.apply_conf_change(&ConfChange {
+            change_type,
+            node_id,
+            context: vec![],
+        });
+        assert!(
+            matches!(&got, Err(Error::ConfChange(s)) if s.contains("removed all voters")),
+            "case #{i} ({change_type:?} {node_id} of {voters:?}): got {got:?}, want removed all voters"
+        );
+        assert_eq!(r.prs.conf_state(), before, "case #{i}: membership changed");
+    }
+    // Removing a learner, or a voter when another remains, is fine.
+    let mut r = joining(1, &[1], &[2]);
+    let cs = r
+        .apply_conf_change(&ConfChange {
+            change_type: ConfChangeType::RemoveNode,
+            node_id: 2,
+            context: vec![],
+        })
+        .unwrap();
+    assert_eq!((cs.voters, cs.learners), (vec![1], vec![]));
+    let mut r = joining(1, &[1, 2], &[]);
+    let cs = r
+        .apply_conf_change(&ConfChange {
+            change_type: ConfChangeType::RemoveNode,
+            node_id: 1,
+            context: vec![],
+        })
+        .unwrap();
+    assert_eq!(cs.voters, vec![2]);
 }
