@@ -143,7 +143,9 @@ fn leader_election_in_one_round_rpc() {
     // A candidate wins with votes from a majority, returns to follower on a
     // majority of denials, and otherwise stays a candidate (§5.2).
     use StateType::*;
-    let cases: Vec<(usize, Vec<(u64, bool)>, StateType)> = vec![
+    // (cluster size, votes received, state after them)
+    type Case = (usize, Vec<(u64, bool)>, StateType);
+    let cases: Vec<Case> = vec![
         (1, vec![], Leader),
         (3, vec![(2, true), (3, true)], Leader),
         (3, vec![(2, true)], Leader),
@@ -563,7 +565,9 @@ fn follower_append_entries() {
     // "If an existing entry conflicts with a new one (same index but
     // different terms), delete the existing entry and all that follow it;
     // append any new entries not already in the log" (§5.3).
-    let cases: Vec<(u64, u64, Vec<Entry>, Vec<Entry>, Vec<Entry>)> = vec![
+    // (index, log term, entries, want log, want unstable)
+    type Case = (u64, u64, Vec<Entry>, Vec<Entry>, Vec<Entry>);
+    let cases: Vec<Case> = vec![
         (
             2,
             2,
