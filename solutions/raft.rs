@@ -194,6 +194,7 @@ impl<S: Storage> Raft<S> {
         if !rs.hard_state.is_empty() {
             r.load_state(&rs.hard_state)?;
         }
+        r.raise_term_to_log();
         if c.applied > 0 {
             if c.applied > r.raft_log.committed {
                 return Err(Error::ConfigInvalid(format!(
@@ -288,9 +289,13 @@ impl<S: Storage> Raft<S> {
         std::mem::take(&mut self.msgs)
     }
 
-    /// Whether this node may campaign: it is a voter of the cluster.
+    /// Whether this node may campaign: it is a voter of the cluster, and no
+    /// snapshot it restored is still waiting for the application to save
+    /// and apply it. Until then the node's log and membership stand on a
+    /// snapshot that is not durable yet: a leader elected on it could lose
+    /// its own log in a crash.
     pub fn promotable(&self) -> bool {
-        self.prs.voters.contains(&self.id)
+        self.prs.voters.contains(&self.id) && !self.raft_log.has_pending_snapshot()
     }
 
     /// Queues `m` for sending, filling in `from` and the term. Vote messages
@@ -942,10 +947,12 @@ impl<S: Storage> Raft<S> {
                     //<<< RaftLab Election Step5
                 } else if self.term == 0 {
                     // Only a pre-vote gets here at term 0 (a vote would have
-                    // raised our term), on a node that never had a term,
-                    // such as one started from a snapshot alone. A rejection
-                    // needs our term to mean anything; stay silent and let
-                    // the pre-candidate time out.
+                    // raised our term), and only from a log whose last term
+                    // is 0 too: a node's term is never below its last
+                    // entry's (see `raise_term_to_log`), so at term 0 our
+                    // log is empty and any pre-candidate is up to date. A
+                    // rejection needs our term to mean anything; stay
+                    // silent and let the pre-candidate time out.
                     debug!(
                         "{} at term 0 ignored {:?} from {} [logterm: {}, index: {}]",
                         self.id, m.msg_type, m.from, m.log_term, m.index
@@ -1764,6 +1771,21 @@ impl<S: Storage> Raft<S> {
         if cc.node_id == NONE {
             return Err(Error::ConfChange("node id 0 cannot be a member".into()));
         }
+        // A cluster without voters can never elect a leader or commit
+        // again: refuse the change that would leave none, before anything
+        // changes.
+        let leaves_no_voter = match cc.change_type {
+            ConfChangeType::AddNode => false,
+            ConfChangeType::AddLearnerNode | ConfChangeType::RemoveNode => {
+                self.prs.voters.iter().all(|&id| id == cc.node_id)
+            }
+        };
+        if leaves_no_voter {
+            return Err(Error::ConfChange(format!(
+                "removed all voters: {:?} of node {} leaves no voter",
+                cc.change_type, cc.node_id
+            )));
+        }
         // A new member starts one entry back, so the probe sent below
         // carries the last entry instead of nothing.
         let next = cmp::max(self.raft_log.last_index(), 1);
@@ -1820,6 +1842,30 @@ impl<S: Storage> Raft<S> {
         self.term = hs.term;
         self.vote = hs.vote;
         Ok(())
+    }
+
+    /// Raises the term to the last term of the log (or of the snapshot it
+    /// starts from) when the persisted term is lower, which a storage
+    /// bootstrapped from a snapshot without a hard state gives. A node at a
+    /// term below an entry it holds would campaign at that lower term, and
+    /// as leader append entries whose terms go backwards: followers refuse
+    /// them, and the comparison of last terms in a vote (§5.4.1) would no
+    /// longer say whose log is more up to date.
+    ///
+    /// The vote is cleared, as with any new term. No vote is lost by that:
+    /// a candidate of this very term had an older term before it, so its
+    /// last entry is older than ours and we refuse it anyway (§5.4.1).
+    fn raise_term_to_log(&mut self) {
+        let last_term = self.raft_log.last_term();
+        if self.term >= last_term {
+            return;
+        }
+        info!(
+            "{} raised its term from {} to {last_term}, the last term of its log",
+            self.id, self.term
+        );
+        self.term = last_term;
+        self.vote = NONE;
     }
 
     /// Whether the election timeout has passed.
