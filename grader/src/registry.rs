@@ -44,11 +44,8 @@ mod tests {
 
     #[test]
     fn every_step_has_cases_and_every_part_scenarios() {
-        for step in Step::ALL {
-            assert!(
-                of_step(step).count() > 0 || !cfg!(feature = "all-steps"),
-                "{step}"
-            );
+        for step in [Step::Election1, Step::Election3] {
+            assert!(of_step(step).count() > 0, "{step}");
         }
         for part in Part::ALL {
             assert!(scenarios_of(part).count() > 0, "{part}");

@@ -25,127 +25,12 @@
 
 use std::fmt;
 
+use grader::model::{LAB_NAME, Step};
+
 /// Opens a region: `//>>> RaftLab <step>`.
 const OPEN_MARKER: &str = "//>>>";
 /// Closes a region: `//<<< RaftLab <step>`.
 const CLOSE_MARKER: &str = "//<<<";
-/// The word between a marker and the step name; also the prefix of every
-/// hole's `todo!()` text, which the grader reads to report BLOCKED BY.
-const LAB_NAME: &str = "RaftLab";
-
-/// One of the ten holes of `raft/src/raft.rs`, in the lab's order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Step {
-    Election1,
-    Election2,
-    Election3,
-    Election4,
-    Election5,
-    Election6,
-    Replication1,
-    Replication2,
-    Replication3,
-    Replication4,
-}
-
-impl Step {
-    /// All ten steps, in the order a student fills them.
-    pub const ALL: [Step; 10] = [
-        Step::Election1,
-        Step::Election2,
-        Step::Election3,
-        Step::Election4,
-        Step::Election5,
-        Step::Election6,
-        Step::Replication1,
-        Step::Replication2,
-        Step::Replication3,
-        Step::Replication4,
-    ];
-
-    /// The name used in markers, `todo!()` texts and reports: `Election Step1`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Step::Election1 => "Election Step1",
-            Step::Election2 => "Election Step2",
-            Step::Election3 => "Election Step3",
-            Step::Election4 => "Election Step4",
-            Step::Election5 => "Election Step5",
-            Step::Election6 => "Election Step6",
-            Step::Replication1 => "Replication Step1",
-            Step::Replication2 => "Replication Step2",
-            Step::Replication3 => "Replication Step3",
-            Step::Replication4 => "Replication Step4",
-        }
-    }
-
-    /// The short name for command lines and matrices: `E1`..`E6`, `R1`..`R4`.
-    pub fn short_name(self) -> &'static str {
-        match self {
-            Step::Election1 => "E1",
-            Step::Election2 => "E2",
-            Step::Election3 => "E3",
-            Step::Election4 => "E4",
-            Step::Election5 => "E5",
-            Step::Election6 => "E6",
-            Step::Replication1 => "R1",
-            Step::Replication2 => "R2",
-            Step::Replication3 => "R3",
-            Step::Replication4 => "R4",
-        }
-    }
-
-    /// The exact text of this step's hole: `todo!("RaftLab Election Step1")`.
-    pub fn todo_text(self) -> String {
-        format!("todo!(\"{LAB_NAME} {}\")", self.name())
-    }
-
-    /// Reads a step name as a person types it: the short name (`E1`, `r4`)
-    /// or the long one (`Election Step1`, `replication-step4`), ignoring
-    /// case, spaces, `-` and `_`.
-    pub fn parse(text: &str) -> Result<Step, String> {
-        let wanted = normalize_step_name(text);
-        Step::ALL
-            .into_iter()
-            .find(|step| {
-                normalize_step_name(step.short_name()) == wanted
-                    || normalize_step_name(step.name()) == wanted
-            })
-            .ok_or_else(|| {
-                format!(
-                    "unknown step {text:?} (expected one of {}, or a long name like \"Election Step1\")",
-                    Step::ALL.map(Step::short_name).join(", ")
-                )
-            })
-    }
-
-    /// Reads the exact name written in a marker (`Election Step1`); markers
-    /// are a file format, so no abbreviations or other spellings.
-    fn from_marker_name(text: &str) -> Option<Step> {
-        Step::ALL.into_iter().find(|step| step.name() == text)
-    }
-}
-
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Step {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Step, String> {
-        Step::parse(text)
-    }
-}
-
-fn normalize_step_name(text: &str) -> String {
-    text.chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '_'))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
 
 /// One step's answer in the reference, between its two markers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -349,6 +234,19 @@ pub fn minus_step(reference: &str, step: Step) -> Result<String, String> {
     })
 }
 
+/// The reference with the answers of the first `k` steps (the guide's
+/// order) and `todo!()` for the rest: a student who has done `k` steps.
+pub fn prefix(reference: &str, k: usize) -> Result<String, String> {
+    let done = &Step::ALL[..k.min(Step::ALL.len())];
+    rewrite(reference, |region, ending| {
+        if done.contains(&region.step) {
+            region.body.clone()
+        } else {
+            todo_line(region, ending)
+        }
+    })
+}
+
 /// What a mutant may fail besides its own step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AlsoFails {
@@ -366,10 +264,23 @@ impl fmt::Display for AlsoFails {
     }
 }
 
-/// The header of a mutant file (`solutions/mutants/<name>.rs`).
+/// Whether a replacement body is a known wrong answer or a correct one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// `//! mutant:` — its own step's suite must catch it.
+    Mutant,
+    /// `//! alternative:` — an answer the paper allows that differs from
+    /// the reference's: every step must pass with it.
+    Alternative,
+}
+
+/// The header of a mutant file (`solutions/mutants/<name>.rs`) or of an
+/// alternative (`solutions/alternatives/<name>.rs`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MutantInfo {
-    /// What is wrong, from `//! mutant: ...`.
+    pub verdict: Verdict,
+    /// What is wrong (or how it differs and why the paper allows it), from
+    /// `//! mutant: ...` (or `//! alternative: ...`).
     pub description: String,
     /// The step whose region the mutant replaces, from `//! step: ...`;
     /// that step's suite must catch it.
@@ -385,7 +296,7 @@ pub fn parse_mutant(mutant_text: &str) -> Result<(MutantInfo, String), String> {
         .iter()
         .take_while(|line| line.trim_start().starts_with("//!"))
         .count();
-    let mut description: Option<String> = None;
+    let mut description: Option<(Verdict, String)> = None;
     let mut step: Option<Step> = None;
     let mut also_fails: Option<Vec<AlsoFails>> = None;
     for (index, line) in lines[..header_len].iter().enumerate() {
@@ -399,21 +310,28 @@ pub fn parse_mutant(mutant_text: &str) -> Result<(MutantInfo, String), String> {
         }
         let Some((key, value)) = content.split_once(':') else {
             return Err(format!(
-                "line {line_number}: expected `//! key: value` (keys: mutant, step, also-fails), \
+                "line {line_number}: expected `//! key: value` (keys: mutant or alternative, step, also-fails), \
                  found {content:?}"
             ));
         };
         let (key, value) = (key.trim(), value.trim());
         let duplicate = || format!("line {line_number}: `{key}:` is given twice");
         match key {
-            "mutant" => {
+            "mutant" | "alternative" => {
                 if value.is_empty() {
                     return Err(format!(
-                        "line {line_number}: `mutant:` needs a description of what is wrong"
+                        "line {line_number}: `{key}:` needs a description of what is wrong or different"
                     ));
                 }
-                if description.replace(value.to_string()).is_some() {
-                    return Err(duplicate());
+                let verdict = if key == "mutant" {
+                    Verdict::Mutant
+                } else {
+                    Verdict::Alternative
+                };
+                if description.replace((verdict, value.to_string())).is_some() {
+                    return Err(format!(
+                        "line {line_number}: a file is one mutant or one alternative: `{key}:` comes after another"
+                    ));
                 }
             }
             "step" => {
@@ -440,19 +358,26 @@ pub fn parse_mutant(mutant_text: &str) -> Result<(MutantInfo, String), String> {
             }
             _ => {
                 return Err(format!(
-                    "line {line_number}: unknown header key `{key}:` (keys: mutant, step, also-fails)"
+                    "line {line_number}: unknown header key `{key}:` (keys: mutant or alternative, step, also-fails)"
                 ));
             }
         }
     }
     let end_of_header = header_len.max(1);
-    let description = description.ok_or_else(|| {
-        format!("line {end_of_header}: the header has no `//! mutant: <what is wrong>` line")
+    let (verdict, description) = description.ok_or_else(|| {
+        format!(
+            "line {end_of_header}: the header has no `//! mutant: <what is wrong>` (or `//! alternative: <how it differs>`) line"
+        )
     })?;
     let step = step.ok_or_else(|| {
         format!("line {end_of_header}: the header has no `//! step: <step>` line")
     })?;
     let also_fails = also_fails.unwrap_or_default();
+    if verdict == Verdict::Alternative && !also_fails.is_empty() {
+        return Err(format!(
+            "line {end_of_header}: an alternative is a correct answer: it fails nothing, so it has no `also-fails:`"
+        ));
+    }
     if also_fails.contains(&AlsoFails::Step(step)) {
         return Err(format!(
             "line {end_of_header}: `also-fails:` names {step}, the mutant's own step"
@@ -470,6 +395,7 @@ pub fn parse_mutant(mutant_text: &str) -> Result<(MutantInfo, String), String> {
     }
     Ok((
         MutantInfo {
+            verdict,
             description,
             step,
             also_fails,
@@ -547,21 +473,19 @@ mod tests {
     }
 
     #[test]
-    fn step_names_parse_short_and_long() {
-        for step in Step::ALL {
-            assert_eq!(Step::parse(step.short_name()), Ok(step));
-            assert_eq!(Step::parse(step.name()), Ok(step));
-            assert_eq!(Step::parse(&step.short_name().to_lowercase()), Ok(step));
-        }
-        assert_eq!(Step::parse("replication-step4"), Ok(Step::Replication4));
-        assert_eq!("e6".parse::<Step>(), Ok(Step::Election6));
-        for bad in ["", "E7", "R0", "Election", "Step1", "Election Step 10"] {
-            let error = Step::parse(bad).expect_err(bad);
-            assert!(error.contains("unknown step"), "{bad:?}: {error}");
+    fn a_prefix_keeps_the_first_answers_in_the_guides_order() {
+        let text = prefix(&ten_regions(), 3).expect("well formed");
+        assert_eq!(text.matches("answer();").count(), 3);
+        for step in &Step::ALL[3..] {
+            assert!(text.contains(&step.todo_text()), "{step}");
         }
         assert_eq!(
-            Step::Election3.todo_text(),
-            "todo!(\"RaftLab Election Step3\")"
+            prefix(&ten_regions(), 10).unwrap(),
+            strip_markers(&ten_regions())
+        );
+        assert_eq!(
+            prefix(&ten_regions(), 0).unwrap(),
+            make_skeleton(&ten_regions()).unwrap()
         );
     }
 
@@ -716,6 +640,7 @@ mod tests {
         assert_eq!(
             info,
             MutantInfo {
+                verdict: Verdict::Mutant,
                 description:
                     "grants the vote but never records it, so a node can vote twice in one term"
                         .to_string(),
@@ -787,6 +712,14 @@ mod tests {
             (
                 "//! mutant: m\n//! just words\n",
                 "mutant line 2: expected `//! key: value`",
+            ),
+            (
+                "//! alternative: a\n//! step: E1\n//! also-fails: E2\n",
+                "mutant line 3: an alternative is a correct answer",
+            ),
+            (
+                "//! mutant: m\n//! alternative: a\n//! step: E1\n",
+                "mutant line 2: a file is one mutant or one alternative",
             ),
             (
                 "//! mutant: m\n//! step: E1\nx\n//<<< RaftLab Election Step1\n",

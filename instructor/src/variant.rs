@@ -1,21 +1,20 @@
 //! Variants: this workspace with `raft/src/raft.rs` replaced.
 //!
 //! A variant is built in a scratch copy of the workspace under
-//! `target/raftlab/variants/<slug>/`, never in the user's tree. All variants
-//! share one cargo target directory, [`target_dir`], so the registry
-//! dependencies are compiled once; and [`prepare`] only rewrites the files
-//! whose content changed, so cargo's fingerprints stay valid and switching
-//! back to a variant rebuilds only what differs.
+//! `target/raftlab/variants/<slug>/`, never in the user's tree, with a cargo
+//! target directory of its own inside it (`<slug>/target/`): builds of
+//! different variants never share or overwrite an artifact. [`prepare`]
+//! only rewrites the files whose content changed, so cargo's fingerprints
+//! stay valid and building a variant again rebuilds only what differs.
 //!
 //! ```text
 //! <root>/
-//!   Cargo.toml, Cargo.lock, raft/, grader/       the user's tree: only read
-//!   bench/                                       (copied too when present)
-//!   solutions/raft.rs                            the reference (instructors only)
-//!   target/raftlab/
-//!     target/                                    CARGO_TARGET_DIR of every variant
-//!     variants/reference/                        Cargo.toml, Cargo.lock, raft/, grader/
-//!     variants/minus-e3/                         ...
+//!   Cargo.toml, Cargo.lock, raft/, grader/, host/   the user's tree: only read
+//!   bench/                                          (copied too when present)
+//!   solutions/raft.rs                               the reference (instructors only)
+//!   target/raftlab/variants/
+//!     reference/                                    Cargo.toml, raft/, ..., target/
+//!     minus-e3/                                     ...
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,7 +24,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use crate::skeleton::{self, Step};
+use grader::model::Step;
+
+use crate::skeleton;
 
 /// The file every variant replaces, relative to the workspace root.
 pub const RAFT_RS: &str = "raft/src/raft.rs";
@@ -33,6 +34,8 @@ pub const RAFT_RS: &str = "raft/src/raft.rs";
 pub const REFERENCE_RS: &str = "solutions/raft.rs";
 /// Where mutants live, relative to the workspace root.
 pub const MUTANTS_DIR: &str = "solutions/mutants";
+/// Where the correct-but-different answers live.
+pub const ALTERNATIVES_DIR: &str = "solutions/alternatives";
 
 /// Top-level files and directories, besides the workspace members, that
 /// change how cargo builds and so belong in every scratch copy.
@@ -70,10 +73,13 @@ pub enum Variant {
     File(PathBuf),
     /// The reference with one step's answer replaced by its `todo!()`.
     MinusStep(Step),
-    /// The reference with one step's answer replaced by a mutant's body. A
-    /// bare name (`vote_twice`) that is not a file is looked up in
-    /// `solutions/mutants/`.
+    /// The reference with one step's answer replaced by a mutant's (or an
+    /// alternative's) body. A bare name (`e5_no_record`) that is not a file
+    /// is looked up in `solutions/mutants/`, then `solutions/alternatives/`.
     Mutant(PathBuf),
+    /// The reference's answers for the first `k` steps in the guide's order,
+    /// `todo!()` for the rest: a student `k` steps in.
+    Prefix(usize),
     /// A submission in bulk grading: like `File`, but every submission
     /// shares one scratch copy and one set of build artifacts, so grading a
     /// class does not leave a build per student on disk. Each new
@@ -90,6 +96,7 @@ impl Variant {
             Variant::Skeleton => "skeleton".to_string(),
             Variant::Reference => "reference".to_string(),
             Variant::MinusStep(step) => format!("minus-{}", step.short_name().to_lowercase()),
+            Variant::Prefix(k) => format!("prefix-{k}"),
             Variant::Mutant(path) => format!("mutant-{}", file_stem_slug(path)),
             Variant::Submission(_) => "submission".to_string(),
             Variant::File(path) => {
@@ -115,6 +122,7 @@ impl fmt::Display for Variant {
             Variant::Reference => write!(f, "the reference"),
             Variant::File(path) | Variant::Submission(path) => write!(f, "{}", path.display()),
             Variant::MinusStep(step) => write!(f, "the reference minus {step}"),
+            Variant::Prefix(k) => write!(f, "the reference's first {k} steps"),
             Variant::Mutant(path) => write!(f, "mutant {}", path.display()),
         }
     }
@@ -142,9 +150,9 @@ fn file_stem_slug(path: &Path) -> String {
     }
 }
 
-/// The cargo target directory shared by every variant.
-pub fn target_dir(root: &Path) -> PathBuf {
-    root.join("target").join("raftlab").join("target")
+/// The cargo target directory of a variant's scratch copy.
+pub fn target_dir(root: &Path, variant: &Variant) -> PathBuf {
+    variant_dir(root, variant).join("target")
 }
 
 /// The scratch copy of the workspace in which `variant` is built.
@@ -265,15 +273,24 @@ pub fn read_reference(root: &Path) -> Result<String, String> {
 }
 
 /// Where a mutant's file is: the path itself, or for a bare name that is not
-/// a file, `solutions/mutants/<name>.rs`.
+/// a file, `solutions/mutants/<name>.rs`, else `solutions/alternatives/<name>.rs`.
 pub fn resolve_mutant(root: &Path, path: &Path) -> PathBuf {
     let is_bare_name = path.components().count() == 1;
     if path.exists() || !is_bare_name {
         return path.to_path_buf();
     }
-    let in_mutants = root.join(MUTANTS_DIR).join(path);
-    if in_mutants.extension().is_none() {
-        in_mutants.with_extension("rs")
+    let named = |dir: &str| {
+        let p = root.join(dir).join(path);
+        if p.extension().is_none() {
+            p.with_extension("rs")
+        } else {
+            p
+        }
+    };
+    let in_mutants = named(MUTANTS_DIR);
+    let in_alternatives = named(ALTERNATIVES_DIR);
+    if !in_mutants.exists() && in_alternatives.exists() {
+        in_alternatives
     } else {
         in_mutants
     }
@@ -295,6 +312,9 @@ pub fn raft_source(root: &Path, variant: &Variant) -> Result<String, String> {
         Variant::File(path) | Variant::Submission(path) => read_text(path, "submission"),
         Variant::MinusStep(step) => skeleton::minus_step(&read_reference(root)?, *step)
             .map_err(|e| format!("{REFERENCE_RS}: {e}")),
+        Variant::Prefix(k) => {
+            skeleton::prefix(&read_reference(root)?, *k).map_err(|e| format!("{REFERENCE_RS}: {e}"))
+        }
         Variant::Mutant(path) => {
             let reference = read_reference(root)?;
             let path = resolve_mutant(root, path);
@@ -327,9 +347,6 @@ pub fn prepare(root: &Path, variant: &Variant) -> Result<PathBuf, String> {
         ));
     }
 
-    let manifest = tag_version(&manifest, &variant.slug())
-        .map_err(|e| format!("{}: {e}", root.join("Cargo.toml").display()))?;
-
     let mut tree = Tree::default();
     tree.files
         .insert(PathBuf::from("Cargo.toml"), manifest.into_bytes());
@@ -354,50 +371,6 @@ pub fn prepare(root: &Path, variant: &Variant) -> Result<PathBuf, String> {
     }
     tree.write(&dir)?;
     Ok(dir)
-}
-
-/// Gives the workspace's crates a version of their own in a variant:
-/// `0.1.0` becomes `0.1.0-rl-minus-e3`.
-///
-/// All variants share one target directory, and cargo names a workspace
-/// crate's build by its name and version, not by where its sources are. Two
-/// variants with one version would therefore overwrite each other's `raft`
-/// and, judging freshness by file times, could run one variant's code as
-/// another's. A version per variant keeps their builds apart (and each one
-/// incremental), while the registry dependencies are still built once.
-fn tag_version(manifest: &str, slug: &str) -> Result<String, String> {
-    let tag: String = slug
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let mut in_package = false;
-    let mut tagged = false;
-    let mut out = String::with_capacity(manifest.len() + tag.len() + 4);
-    for line in manifest.split_inclusive('\n') {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            in_package = trimmed == "[workspace.package]";
-        }
-        if in_package
-            && !tagged
-            && trimmed.starts_with("version")
-            && let Some((key, value)) = line.split_once('=')
-        {
-            let version = value.trim().trim_matches('"');
-            let ending = if line.ends_with('\n') { "\n" } else { "" };
-            out.push_str(&format!("{key}= \"{version}-rl-{tag}\"{ending}"));
-            tagged = true;
-            continue;
-        }
-        out.push_str(line);
-    }
-    if !tagged {
-        return Err(
-            "no `version` in [workspace.package]: variants need one to keep their builds apart"
-                .into(),
-        );
-    }
-    Ok(out)
 }
 
 /// The files a scratch copy should hold, relative to the workspace root.
@@ -554,27 +527,15 @@ mod tests {
     }
 
     #[test]
-    fn shared_target_dir_is_under_target() {
+    fn each_variant_has_its_own_target_dir() {
         let root = Path::new("/w");
-        assert_eq!(target_dir(root), Path::new("/w/target/raftlab/target"));
         assert_eq!(
-            variant_dir(root, &Variant::Reference),
-            Path::new("/w/target/raftlab/variants/reference")
+            target_dir(root, &Variant::Reference),
+            Path::new("/w/target/raftlab/variants/reference/target")
         );
-    }
-
-    #[test]
-    fn each_variant_gets_its_own_workspace_version() {
-        let manifest = "[workspace]\nmembers = [\"raft\"]\n\n[workspace.package]\nedition = \"2024\"\nversion = \"0.1.0\"\n\n[workspace.dependencies]\nrand = { version = \"0.9\" }\n";
-        let tagged = tag_version(manifest, "mutant-e5_vote_twice").unwrap();
-        assert!(
-            tagged.contains("version = \"0.1.0-rl-mutant-e5-vote-twice\"\n"),
-            "{tagged}"
+        assert_eq!(
+            variant_dir(root, &Variant::Prefix(4)),
+            Path::new("/w/target/raftlab/variants/prefix-4")
         );
-        assert!(
-            tagged.contains("rand = { version = \"0.9\" }"),
-            "dependencies keep their versions: {tagged}"
-        );
-        assert!(tag_version("[workspace]\n", "reference").is_err());
     }
 }

@@ -67,6 +67,9 @@ pub struct TestArgs {
     pub host: Option<PathBuf>,
     /// The workspace (default: `RAFTLAB_ROOT`, else the current directory).
     pub root: Option<PathBuf>,
+    /// What replay and hint lines tell the student to type (default:
+    /// `RAFTLAB_COMMAND`, else `./raftlab_test.sh`).
+    pub command: Option<String>,
 }
 
 fn text(value: OsString, option: &str) -> Result<String, String> {
@@ -125,6 +128,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<TestArgs, Strin
             Long("machine") => a.machine = true,
             Long("host") => a.host = Some(val(&mut p)?.into()),
             Long("root") => a.root = Some(val(&mut p)?.into()),
+            Long("command") => a.command = Some(text(val(&mut p)?, "--command")?),
             Short('h') | Long("help") => a.help = true,
             other => return Err(other.unexpected().to_string()),
         }

@@ -144,8 +144,11 @@ fn host_of(args: &TestArgs) -> Result<PathBuf, String> {
     Ok(me.with_file_name("raftlab-host"))
 }
 
-fn command_name() -> String {
-    std::env::var(COMMAND_ENV).unwrap_or_else(|_| "./raftlab_test.sh".to_string())
+fn command_name(args: &TestArgs) -> String {
+    args.command
+        .clone()
+        .or_else(|| std::env::var(COMMAND_ENV).ok())
+        .unwrap_or_else(|| "./raftlab_test.sh".to_string())
 }
 
 /// Every case, grouped by step and part, with its purpose.
@@ -422,7 +425,7 @@ pub fn test_main(raw: Vec<OsString>) -> ExitCode {
         results,
         started.elapsed(),
         ReportSettings {
-            command: command_name(),
+            command: command_name(&args),
             hints: !hints::levels(Step::Election1).is_empty(),
             notice: None,
         },

@@ -52,10 +52,11 @@ fn read_frames(mut input: BufReader<impl Read>, tx: &SyncSender<Batch>) {
     loop {
         // Hand over what was decoded before a read that may block, so a
         // frame never waits for the next one to be written.
-        if !batch.is_empty() && (batch.len() >= BATCH || input.buffer().is_empty()) {
-            if tx.send(Ok(std::mem::take(&mut batch))).is_err() {
-                return;
-            }
+        if !batch.is_empty()
+            && (batch.len() >= BATCH || input.buffer().is_empty())
+            && tx.send(Ok(std::mem::take(&mut batch))).is_err()
+        {
+            return;
         }
         let end = match read_frame_bytes(&mut input) {
             Ok(Some(payload)) => match decode_frame::<Frame>(&payload) {
@@ -111,7 +112,7 @@ impl Replay {
     }
 
     /// The next frame that is not a log line.
-    pub fn next(&mut self) -> Result<Frame, Broken> {
+    pub fn next_frame(&mut self) -> Result<Frame, Broken> {
         loop {
             if let Some(b) = &self.broken {
                 return Err(b.clone());
@@ -147,7 +148,7 @@ impl Replay {
 
     /// Expects the frame that starts the run of `seed`.
     pub fn expect_begin(&mut self, seed: Seed) -> Result<(), Broken> {
-        match self.next()? {
+        match self.next_frame()? {
             Frame::Begin { seed: s } if s == seed => Ok(()),
             other => Err(self.unexpected(&format!("Begin {{ seed: {seed} }}"), &other)),
         }
@@ -160,7 +161,7 @@ impl Replay {
     pub fn expect_end(&mut self, max_skipped: u64) -> Result<(), Broken> {
         let mut skipped = 0;
         loop {
-            match self.next()? {
+            match self.next_frame()? {
                 Frame::End => return Ok(()),
                 Frame::Reply(_) if skipped < max_skipped => skipped += 1,
                 other => return Err(self.unexpected("End", &other)),
@@ -170,7 +171,7 @@ impl Replay {
 
     /// Expects the frame that ends a request.
     pub fn expect_done(&mut self) -> Result<(), Broken> {
-        match self.next()? {
+        match self.next_frame()? {
             Frame::Done => Ok(()),
             other => Err(self.unexpected("Done", &other)),
         }
@@ -205,7 +206,7 @@ pub const BROKEN_REPLY: &str = "the host stopped answering";
 
 impl Driver for Replay {
     fn apply(&mut self, op: &Op) -> Reply {
-        let frame = match self.next() {
+        let frame = match self.next_frame() {
             Ok(frame) => frame,
             Err(_) => return Reply::Panicked(BROKEN_REPLY.to_string()),
         };

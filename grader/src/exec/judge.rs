@@ -279,7 +279,7 @@ pub fn spawn(launcher: &dyn Launcher, options: &RunOptions) -> Result<Host, Stri
         output: Some(output),
     };
     host.replay.set_limit(scaled(START_TIME_LIMIT, options));
-    match host.replay.next() {
+    match host.replay.next_frame() {
         Ok(Frame::Hello { version, digest })
             if version == PROTOCOL_VERSION && digest == registry::digest() =>
         {
@@ -303,7 +303,7 @@ pub fn spawn(launcher: &dyn Launcher, options: &RunOptions) -> Result<Host, Stri
         }
         Err(cause) => {
             let (exit, tail) = host.finish();
-            let how = exit.map(|s| process::describe_exit(s)).unwrap_or_default();
+            let how = exit.map(process::describe_exit).unwrap_or_default();
             Err(format!(
                 "{} did not start ({cause:?}{}){}",
                 launcher.describe(),

@@ -268,7 +268,7 @@ fn message_counts(ctx: &mut Ctx<'_>) -> Outcome {
     ctx.simulate(Options::new(3), |sim| {
         let nodes = sim.options().nodes;
         let e = sim.election_ticks();
-        let hb = sim.options().heartbeat_tick as u64;
+        let hb = sim.options().heartbeat_tick;
         sim.wait_leader(commit_bound(sim))?;
         let to_elect = sim.stats().total();
         within(
