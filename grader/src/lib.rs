@@ -17,6 +17,7 @@
 
 pub mod case;
 pub mod docs;
+pub mod exec;
 pub mod grade;
 pub mod gradescope;
 pub mod hidden;
