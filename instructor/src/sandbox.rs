@@ -46,6 +46,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
 use std::fs;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -59,6 +60,11 @@ use grader::exec::process::{
 
 /// The user and group every jailed job runs as.
 pub const JAIL_ID: u32 = 65534;
+
+/// The descriptor on which bubblewrap reports the host pid of the jail's
+/// init process.
+const INFO_FD: i32 = 3;
+const INFO_FD_TEXT: &str = "3";
 
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
@@ -393,6 +399,9 @@ pub struct Outcome {
     /// The status once the group was killed and reaped (SIGKILL after a
     /// timeout).
     pub final_status: ExitStatus,
+    /// The jail's PID namespace was seen empty after the end: nothing the
+    /// job started is left.
+    pub emptied: bool,
     pub output: Captured,
     pub elapsed: Duration,
 }
@@ -615,6 +624,8 @@ impl Jail {
                 "--new-session",
                 "--hostname",
                 "jail",
+                "--info-fd",
+                INFO_FD_TEXT,
             ],
         );
         let id = JAIL_ID.to_string();
@@ -725,24 +736,47 @@ impl Jail {
         out
     }
 
-    /// The command that runs `program` (a path inside the jail) with
-    /// `args`: environment cleared but for [`Jail::env`], stdin null,
-    /// stdout and stderr piped. Start it with [`Jail::spawn`] (or
-    /// `process::spawn` with [`Jail::current_limits`]).
-    pub fn command(
+    /// Starts `program` (a path inside the jail) with `args`: environment
+    /// cleared but for [`Jail::env`], stdin null (or piped when `stdin` is
+    /// true), stdout and stderr piped, under the jail's limits.
+    pub fn start(
         &self,
         bwrap: &Bwrap,
         program: &str,
         args: &[impl AsRef<OsStr>],
-    ) -> Result<Command, SandboxError> {
+        stdin: bool,
+    ) -> Result<Running, SandboxError> {
+        let io_error = |what: &str, error: io::Error| SandboxError::Io {
+            what: format!("{what} for {}", bwrap.program.display()),
+            error,
+        };
+        let (info_read, info_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| io_error("pipe", e.into()))?;
         let mut command = Command::new(&bwrap.program);
         command
             .args(self.args(bwrap, program, args))
             .env_clear()
             .envs(&self.env)
-            .stdin(Stdio::null())
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let info_raw = info_write.as_raw_fd();
+        // SAFETY: runs between fork and exec; dup2 and fcntl only.
+        unsafe {
+            command.pre_exec(move || {
+                // dup2 gives a copy without close-on-exec; the same number
+                // keeps its flag, so clear it.
+                let done = if info_raw == INFO_FD {
+                    nix::libc::fcntl(info_raw, nix::libc::F_SETFD, 0)
+                } else {
+                    nix::libc::dup2(info_raw, INFO_FD)
+                };
+                if done < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         if let Some(TargetDir::Overlay {
             lower,
             upper,
@@ -758,12 +792,15 @@ impl Jail {
                 command.pre_exec(move || overlay.mount_in_new_namespace());
             }
         }
-        Ok(command)
-    }
-
-    /// Starts the job under the jail's limits (see `process::spawn`).
-    pub fn spawn(&self, command: &mut Command) -> io::Result<std::process::Child> {
-        process::spawn(command, &self.limits)
+        let child = process::spawn_keeping(&mut command, &self.limits, Some(INFO_FD))
+            .map_err(|e| io_error("starting", e))?;
+        drop(info_write);
+        let init = jail_init(fs::File::from(info_read), child.id());
+        Ok(Running {
+            child,
+            init,
+            wall: self.wall,
+        })
     }
 
     /// Runs `program` to its end or to the wall-clock deadline, keeping a
@@ -776,33 +813,102 @@ impl Jail {
         args: &[impl AsRef<OsStr>],
         stdin: Option<&[u8]>,
     ) -> Result<Outcome, SandboxError> {
-        let mut command = self.command(bwrap, program, args)?;
-        if stdin.is_some() {
-            command.stdin(Stdio::piped());
-        }
         let started = Instant::now();
-        let io_error = |error| SandboxError::Io {
-            what: format!("starting {}", bwrap.program.display()),
-            error,
-        };
-        let mut child = self.spawn(&mut command).map_err(io_error)?;
-        let output = OutputReader::start(&mut child, OutputLimits::default());
-        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let mut running = self.start(bwrap, program, args, stdin.is_some())?;
+        let output = OutputReader::start(&mut running.child, OutputLimits::default());
+        if let (Some(bytes), Some(mut pipe)) = (stdin, running.child.stdin.take()) {
             use std::io::Write;
             // A job that exits without reading its input is not an error
             // here: its status tells.
             let _ = pipe.write_all(bytes);
         }
-        let status = wait_until(&mut child, started + self.wall).map_err(io_error)?;
-        let final_status = kill_group(&mut child).map_err(io_error)?;
+        let io_error = |error| SandboxError::Io {
+            what: format!("waiting for {}", bwrap.program.display()),
+            error,
+        };
+        let status = running.wait_until(started + self.wall).map_err(io_error)?;
+        let (final_status, emptied) = running.end(Duration::from_secs(10)).map_err(io_error)?;
         let elapsed = started.elapsed();
         Ok(Outcome {
             status,
             final_status,
+            emptied,
             output: output.finish(Duration::from_secs(5)),
             elapsed,
         })
     }
+}
+
+/// A started jail.
+pub struct Running {
+    /// The outer bubblewrap process (its stdio is the job's).
+    pub child: std::process::Child,
+    /// The jail's init process (pid 1 inside), on the host: when it is
+    /// gone, so is everything the job started.
+    init: Result<Option<std::os::fd::OwnedFd>, ()>,
+    wall: Duration,
+}
+
+impl Running {
+    /// See `process::wait_until`.
+    pub fn wait_until(&mut self, deadline: Instant) -> io::Result<Option<ExitStatus>> {
+        wait_until(&mut self.child, deadline)
+    }
+
+    /// The wall time the jail was given.
+    pub fn wall_time(&self) -> Duration {
+        self.wall
+    }
+
+    /// Kills the jail's process group and waits (up to `grace`) until the
+    /// jail's PID namespace is empty: its init exits only after the kernel
+    /// has killed and reaped everything in it. Returns the outer status and
+    /// whether the jail was seen empty.
+    pub fn end(&mut self, grace: Duration) -> io::Result<(ExitStatus, bool)> {
+        let status = kill_group(&mut self.child)?;
+        let emptied = match &self.init {
+            Ok(Some(init)) => process::wait_pidfd(init, Instant::now() + grace)?,
+            // Gone before it could be watched.
+            Ok(None) => true,
+            // bubblewrap never said which process it was.
+            Err(()) => false,
+        };
+        Ok((status, emptied))
+    }
+}
+
+/// Reads bubblewrap's `{"child-pid": N, ...}` report and opens a pidfd on
+/// that process, checking that it is the child of the outer bubblewrap
+/// (`outer`), so that a reused pid is never watched.
+/// `Ok(None)`: it had already exited; `Err`: no report came.
+fn jail_init(mut info: fs::File, outer: u32) -> Result<Option<std::os::fd::OwnedFd>, ()> {
+    use std::io::Read;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let mut chunk = [0u8; 256];
+        while text.len() < 4096 && !text.contains(&b'}') {
+            match info.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => text.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let _ = tx.send(text);
+    });
+    let text = rx.recv_timeout(Duration::from_secs(10)).ok()?;
+    let text = String::from_utf8_lossy(&text);
+    let after = text.split("\"child-pid\":").nth(1)?;
+    let digits: String = after
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let pid: i32 = digits.parse().ok()?;
+    let pidfd = process::pidfd_open(nix::unistd::Pid::from_raw(pid)).ok()?;
+    // /proc/PID/stat: "pid (comm) state ppid ...", comm may hold spaces.
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let ppid = stat.rsplit(')').next()?.split_whitespace().nth(1)?;
+    (ppid == outer.to_string()).then_some(pidfd)
 }
 
 /// An overlay mount prepared before the fork.

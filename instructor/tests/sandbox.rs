@@ -261,6 +261,7 @@ fn a_fork_bomb_stops_at_the_process_limit_and_dies_with_the_jail() {
         "no fork failed: {}",
         explain(&outcome)
     );
+    assert!(outcome.emptied);
     assert_eq!(processes_with(&token), Vec::<String>::new());
 }
 
