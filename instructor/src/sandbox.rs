@@ -895,20 +895,27 @@ fn jail_init(mut info: fs::File, outer: u32) -> Result<Option<std::os::fd::Owned
         }
         let _ = tx.send(text);
     });
-    let text = rx.recv_timeout(Duration::from_secs(10)).ok()?;
+    let text = rx.recv_timeout(Duration::from_secs(10)).map_err(|_| ())?;
     let text = String::from_utf8_lossy(&text);
-    let after = text.split("\"child-pid\":").nth(1)?;
+    let after = text.split("\"child-pid\":").nth(1).ok_or(())?;
     let digits: String = after
         .trim_start()
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    let pid: i32 = digits.parse().ok()?;
-    let pidfd = process::pidfd_open(nix::unistd::Pid::from_raw(pid)).ok()?;
+    let pid: i32 = digits.parse().map_err(|_| ())?;
+    let Ok(pidfd) = process::pidfd_open(nix::unistd::Pid::from_raw(pid)) else {
+        return Ok(None);
+    };
     // /proc/PID/stat: "pid (comm) state ppid ...", comm may hold spaces.
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let ppid = stat.rsplit(')').next()?.split_whitespace().nth(1)?;
-    (ppid == outer.to_string()).then_some(pidfd)
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Ok(None);
+    };
+    let ppid = stat
+        .rsplit(')')
+        .next()
+        .and_then(|rest| rest.split_whitespace().nth(1));
+    Ok((ppid == Some(outer.to_string().as_str())).then_some(pidfd))
 }
 
 /// An overlay mount prepared before the fork.
