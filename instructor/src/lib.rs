@@ -6,9 +6,17 @@
 //! |---|---|
 //! | [`skeleton`] | the marker format: skeleton, minus-step, prefix, mutants and alternatives |
 //! | [`variant`], [`build`] | scratch copies of the workspace with a `raft.rs` replaced, and their hosts |
+//! | [`validate`] | the grader's own test: the validation matrix and CI's checks |
+//! | [`archive`] | reads a submission (file, folder, tar, tar.gz, zip) in-process, bounded, links refused |
+//! | [`sandbox`] | bubblewrap jails for building and running a submission, with resource limits |
+//! | [`hostile`] | the hostile suite's format: attacks spliced into the current skeleton |
 //! | [`cli`] | `test`, `exec`, `skeleton` |
 
+pub mod archive;
 pub mod build;
 pub mod cli;
+pub mod hostile;
+pub mod sandbox;
 pub mod skeleton;
+pub mod validate;
 pub mod variant;

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         Some("test") => cli::test(&root, rest),
         Some("exec") => cli::exec(&root, rest),
         Some("skeleton") => cli::skeleton(&root, rest),
+        Some("validate") => instructor::validate::validate_main(&root, rest),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS

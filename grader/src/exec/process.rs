@@ -107,18 +107,71 @@ fn apply_limits(limits: &Limits) -> io::Result<()> {
 /// the child before its program starts. If a limit cannot be set the
 /// spawn fails: a child never runs with fewer limits than asked for.
 ///
+/// The child inherits no file descriptor but its stdin, stdout and stderr,
+/// even one the grader itself inherited without close-on-exec.
+///
 /// Other `pre_exec` hooks already on `command` run before the limits are
 /// set.
 pub fn spawn(command: &mut Command, limits: &Limits) -> io::Result<Child> {
+    spawn_keeping(command, limits, None)
+}
+
+/// [`spawn`], but descriptor `keep` (set up by an earlier `pre_exec` hook,
+/// without close-on-exec) is passed on too.
+pub fn spawn_keeping(
+    command: &mut Command,
+    limits: &Limits,
+    keep: Option<i32>,
+) -> io::Result<Child> {
     let limits = *limits;
     command.process_group(0);
-    // SAFETY: the hook runs in the forked child before exec; it only calls
-    // getrlimit and setrlimit, which are async-signal-safe, and allocates
-    // nothing (`Limits` is Copy and was moved in before the fork).
+    // SAFETY: the hook runs in the forked child before exec; it only makes
+    // system calls (getrlimit, setrlimit, close_range, fcntl), which are
+    // async-signal-safe, and allocates nothing (`Limits` is Copy and was
+    // moved in before the fork).
     unsafe {
-        command.pre_exec(move || apply_limits(&limits));
+        command.pre_exec(move || {
+            close_on_exec_from(3, keep)?;
+            apply_limits(&limits)
+        });
     }
     command.spawn()
+}
+
+/// Marks every descriptor from `first` on close-on-exec, but `keep`.
+fn close_on_exec_from(first: u32, keep: Option<i32>) -> io::Result<()> {
+    let ranges = match keep.and_then(|k| u32::try_from(k).ok()) {
+        Some(k) if k >= first => [(first, k.checked_sub(1)), (k + 1, Some(u32::MAX))],
+        _ => [(first, Some(u32::MAX)), (1, None)],
+    };
+    for (low, high) in ranges {
+        let Some(high) = high.filter(|&h| h >= low) else {
+            continue;
+        };
+        // SAFETY: close_range takes two numbers and flags; with
+        // CLOSE_RANGE_CLOEXEC it closes nothing now, it only marks.
+        let done = unsafe {
+            nix::libc::syscall(
+                nix::libc::SYS_close_range,
+                low,
+                high,
+                nix::libc::CLOSE_RANGE_CLOEXEC,
+            )
+        };
+        if done != 0 {
+            // Before Linux 5.11: one descriptor at a time, up to the limit.
+            let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE)?;
+            let last = u64::from(high).min(soft.min(1 << 16));
+            for fd in u64::from(low)..=last {
+                // SAFETY: fcntl on a number that may not be open; EBADF is
+                // ignored.
+                unsafe {
+                    nix::libc::fcntl(fd as i32, nix::libc::F_SETFD, nix::libc::FD_CLOEXEC);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Waits until `child` exits or `deadline` passes: `Some(status)` when it
@@ -185,8 +238,9 @@ fn pid_of(child: &Child) -> io::Result<i32> {
     i32::try_from(child.id()).map_err(|_| io::Error::other("child pid out of range"))
 }
 
-/// A file descriptor that becomes readable when process `pid` exits.
-fn pidfd_open(pid: Pid) -> io::Result<OwnedFd> {
+/// A file descriptor that becomes readable when process `pid` exits (any
+/// process, not only a child).
+pub fn pidfd_open(pid: Pid) -> io::Result<OwnedFd> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new file
     // descriptor or -1; no memory is passed.
     let fd = unsafe { nix::libc::syscall(nix::libc::SYS_pidfd_open, pid.as_raw(), 0) };
@@ -197,6 +251,25 @@ fn pidfd_open(pid: Pid) -> io::Result<OwnedFd> {
     // SAFETY: the kernel just returned this descriptor, and nothing else
     // owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Waits until the process behind `pidfd` has exited, or `deadline`:
+/// true when it has.
+pub fn wait_pidfd(pidfd: &OwnedFd, deadline: Instant) -> io::Result<bool> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let millis = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+        match poll(
+            &mut fds,
+            PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
+        ) {
+            Ok(0) => return Ok(false),
+            Ok(_) => return Ok(true),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Sends SIGKILL to every process in the child's process group (the child
@@ -608,6 +681,26 @@ mod tests {
             wait_until(&mut child, Instant::now()).unwrap(),
             Some(status)
         );
+    }
+
+    #[test]
+    fn the_child_inherits_no_descriptor_but_its_stdio() {
+        // A pipe whose ends are not close-on-exec, as a descriptor the
+        // grader inherited from its own parent would be.
+        let (read_end, write_end) = nix::unistd::pipe().unwrap();
+        for fd in [&read_end, &write_end] {
+            use std::os::fd::AsRawFd;
+            // SAFETY: clears the flags of a descriptor this test owns.
+            let cleared = unsafe { nix::libc::fcntl(fd.as_raw_fd(), nix::libc::F_SETFD, 0) };
+            assert_eq!(cleared, 0);
+        }
+        let (status, output) = run(sh("ls /proc/self/fd | tr '\\n' ' '"), &Limits::default());
+        assert!(status.success());
+        // ls itself opens one descriptor to read the folder.
+        let text = stdout_text(&output);
+        let fds: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(fds, ["0", "1", "2", "3"], "inherited descriptors");
+        drop((read_end, write_end));
     }
 
     #[test]

@@ -183,20 +183,39 @@ pub fn check_row(label: &str, expect: &Expect, verdicts: &Verdicts) -> Vec<Strin
                 let allowed =
                     verdict == Some(&Verdict::Pass) || verdict == Some(&Verdict::Blocked(*missing));
                 if !allowed {
-                    off(item, &format!("PASS or BLOCKED BY {missing}"), seen_text(verdict));
+                    off(
+                        item,
+                        &format!("PASS or BLOCKED BY {missing}"),
+                        seen_text(verdict),
+                    );
                 }
             }
             Expect::Prefix(k) => {
-                let done = Step::ALL.iter().position(|s| *s == step).is_some_and(|i| i < *k);
+                let done = Step::ALL
+                    .iter()
+                    .position(|s| *s == step)
+                    .is_some_and(|i| i < *k);
                 if done && verdict != Some(&Verdict::Pass) {
-                    off(item, "PASS (a step done in the guide's order passes)", seen_text(verdict));
+                    off(
+                        item,
+                        "PASS (a step done in the guide's order passes)",
+                        seen_text(verdict),
+                    );
                 } else if !done && !not_done(verdict) {
-                    off(item, "TODO or BLOCKED (a step not done yet)", seen_text(verdict));
+                    off(
+                        item,
+                        "TODO or BLOCKED (a step not done yet)",
+                        seen_text(verdict),
+                    );
                 }
             }
             Expect::Zoo(info) if info.verdict == skeleton::Verdict::Alternative => {
                 if verdict != Some(&Verdict::Pass) {
-                    off(item, "PASS (a correct answer the paper allows)", seen_text(verdict));
+                    off(
+                        item,
+                        "PASS (a correct answer the paper allows)",
+                        seen_text(verdict),
+                    );
                 }
             }
             Expect::Zoo(info) if step == info.step => {
@@ -253,14 +272,26 @@ pub fn check_row(label: &str, expect: &Expect, verdicts: &Verdicts) -> Vec<Strin
                     .rposition(|s| s.part() == part)
                     .map_or(0, |i| i + 1);
                 if *k >= needs && verdict != Some(&Verdict::Pass) {
-                    off(&item, "PASS (all the steps it needs are done)", seen_text(verdict));
+                    off(
+                        &item,
+                        "PASS (all the steps it needs are done)",
+                        seen_text(verdict),
+                    );
                 } else if *k < needs && !not_done(verdict) {
-                    off(&item, "BLOCKED (a step it needs is not done)", seen_text(verdict));
+                    off(
+                        &item,
+                        "BLOCKED (a step it needs is not done)",
+                        seen_text(verdict),
+                    );
                 }
             }
             Expect::Zoo(info) if info.verdict == skeleton::Verdict::Alternative => {
                 if verdict != Some(&Verdict::Pass) {
-                    off(&item, "PASS (a correct answer the paper allows)", seen_text(verdict));
+                    off(
+                        &item,
+                        "PASS (a correct answer the paper allows)",
+                        seen_text(verdict),
+                    );
                 }
             }
             Expect::Zoo(info) => {
@@ -407,7 +438,11 @@ pub fn matrix_rows(root: &Path, args: &MatrixArgs) -> Result<(Vec<Row>, String),
                 skeleton::Verdict::Alternative => "alternative",
             };
             let step = info.step;
-            zoo_row(format!("{kind}-{name}"), Expect::Zoo(info), vec![(step, body)]);
+            zoo_row(
+                format!("{kind}-{name}"),
+                Expect::Zoo(info),
+                vec![(step, body)],
+            );
         }
     }
     let zoo = make_zoo(&reference, &members)?;
@@ -533,7 +568,11 @@ pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
                 }
                 for part in Part::ALL {
                     let cell = v.scenarios.get(&part).map_or("-".to_string(), short);
-                    let mark = if off(&format!("{} scenarios", part.slug())) { "*" } else { "" };
+                    let mark = if off(&format!("{} scenarios", part.slug())) {
+                        "*"
+                    } else {
+                        ""
+                    };
                     let _ = write!(out, " {:<5}", format!("{cell}{mark}"));
                 }
             }
@@ -550,7 +589,8 @@ pub fn run_matrix(root: &Path, args: &MatrixArgs) -> Result<bool, String> {
     let (rows, zoo) = matrix_rows(root, args)?;
     let path = zoo_path(root);
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     if fs::read_to_string(&path).ok().as_deref() != Some(zoo.as_str()) {
         fs::write(&path, &zoo).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -569,7 +609,10 @@ pub fn run_matrix(root: &Path, args: &MatrixArgs) -> Result<bool, String> {
     ] {
         let t = Instant::now();
         let host = build::build_host(root, &variant, Profile::Release)?;
-        println!("  built the {name} host in {:.1} s", t.elapsed().as_secs_f64());
+        println!(
+            "  built the {name} host in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
         hosts.insert(name, host);
     }
     let mut outcomes = Vec::new();
@@ -589,7 +632,14 @@ pub fn run_matrix(root: &Path, args: &MatrixArgs) -> Result<bool, String> {
             if outcome.problems.is_empty() {
                 "ok".to_string()
             } else {
-                format!("{} cell(s) off", outcome.problems.iter().filter(|p| !p.starts_with("  ")).count())
+                format!(
+                    "{} cell(s) off",
+                    outcome
+                        .problems
+                        .iter()
+                        .filter(|p| !p.starts_with("  "))
+                        .count()
+                )
             }
         );
         outcomes.push(outcome);
@@ -630,7 +680,10 @@ mod tests {
             },
             ZooMember {
                 key: "mutant-x".to_string(),
-                bodies: vec![(Step::Election1, "        self.election_elapsed += 2;\n".to_string())],
+                bodies: vec![(
+                    Step::Election1,
+                    "        self.election_elapsed += 2;\n".to_string(),
+                )],
             },
         ];
         let zoo = make_zoo(FIXTURE, &members).expect("well formed");
@@ -648,8 +701,14 @@ mod tests {
         assert!(check_row("reference", &Expect::Reference, &all_pass).is_empty());
         let problems = check_row("skeleton", &Expect::Skeleton, &all_pass);
         assert_eq!(problems.len(), 12, "{problems:?}");
-        assert_eq!(problems[0], "skeleton: Election Step1: expected TODO or BLOCKED, seen PASS");
-        let mut skeleton = verdicts([Verdict::Blocked(Step::Election1); 10], [Verdict::Blocked(Step::Election1); 2]);
+        assert_eq!(
+            problems[0],
+            "skeleton: Election Step1: expected TODO or BLOCKED, seen PASS"
+        );
+        let mut skeleton = verdicts(
+            [Verdict::Blocked(Step::Election1); 10],
+            [Verdict::Blocked(Step::Election1); 2],
+        );
         skeleton.steps.insert(Step::Election1, Verdict::Todo);
         assert!(check_row("skeleton", &Expect::Skeleton, &skeleton).is_empty());
         skeleton.steps.insert(Step::Election2, Verdict::Fail);
@@ -662,14 +721,19 @@ mod tests {
         for s in &Step::ALL[..3] {
             v.steps.insert(*s, Verdict::Pass);
         }
-        v.steps.insert(Step::Election5, Verdict::Blocked(Step::Election4));
+        v.steps
+            .insert(Step::Election5, Verdict::Blocked(Step::Election4));
         assert!(check_row("prefix-3", &Expect::Prefix(3), &v).is_empty());
         v.steps.insert(Step::Election6, Verdict::Fail);
-        v.steps.insert(Step::Election2, Verdict::Blocked(Step::Election3));
+        v.steps
+            .insert(Step::Election2, Verdict::Blocked(Step::Election3));
         let problems = check_row("prefix-3", &Expect::Prefix(3), &v);
         assert_eq!(problems.len(), 2, "{problems:?}");
         // Six steps in: the election scenarios must pass.
-        let mut v = verdicts([Verdict::Pass; 10], [Verdict::Blocked(Step::Replication1); 2]);
+        let mut v = verdicts(
+            [Verdict::Pass; 10],
+            [Verdict::Blocked(Step::Replication1); 2],
+        );
         for s in &Step::ALL[6..] {
             v.steps.insert(*s, Verdict::Todo);
         }
@@ -699,7 +763,17 @@ mod tests {
             also_fails: Vec::new(),
         };
         let all_pass = verdicts([Verdict::Pass; 10], [Verdict::Pass; 2]);
-        assert!(check_row("alternative-a", &Expect::Zoo(alternative.clone()), &all_pass).is_empty());
-        assert_eq!(check_row("alternative-a", &Expect::Zoo(alternative), &v).len(), 1);
+        assert!(
+            check_row(
+                "alternative-a",
+                &Expect::Zoo(alternative.clone()),
+                &all_pass
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            check_row("alternative-a", &Expect::Zoo(alternative), &v).len(),
+            1
+        );
     }
 }
