@@ -773,7 +773,7 @@ mod tests {
         );
         assert_eq!(
             check_row("alternative-a", &Expect::Zoo(alternative), &v).len(),
-            1
+            2
         );
     }
 }
