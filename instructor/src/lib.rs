@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`skeleton`] | the marker format: skeleton, minus-step, prefix, mutants and alternatives |
 //! | [`variant`], [`build`] | scratch copies of the workspace with a `raft.rs` replaced, and their hosts |
+//! | [`package`] | the student package and its leak check |
 //! | [`validate`] | the grader's own test: the validation matrix and CI's checks |
 //! | [`archive`] | reads a submission (file, folder, tar, tar.gz, zip) in-process, bounded, links refused |
 //! | [`sandbox`] | bubblewrap jails for building and running a submission, with resource limits |
@@ -16,6 +17,7 @@ pub mod archive;
 pub mod build;
 pub mod cli;
 pub mod hostile;
+pub mod package;
 pub mod sandbox;
 pub mod skeleton;
 pub mod validate;

@@ -49,6 +49,7 @@ fn main() -> ExitCode {
         Some("exec") => cli::exec(&root, rest),
         Some("skeleton") => cli::skeleton(&root, rest),
         Some("validate") => instructor::validate::validate_main(&root, rest),
+        Some("package") => instructor::package::package_main(&root, rest),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS

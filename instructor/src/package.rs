@@ -1,25 +1,32 @@
-//! The student package (`raftlab package OUT`): what students receive.
+//! The student package (`instructor package OUT`): what students receive.
 //!
 //! It is this workspace without what only instructors may see: the
-//! reference, the mutants and the hidden cases (`solutions/`), and the other
-//! paths of [`INSTRUCTOR_ONLY`]. The repository's README (written for both
-//! audiences, and naming `solutions/`) is replaced by [`STUDENT_README`]; the
-//! GitHub Classroom workflow of `handout/classroom/` is also installed where
-//! GitHub runs it.
+//! reference, the mutants, alternatives, hostile suite and hidden seeds
+//! (`solutions/`), the instructor crate, and the other paths of
+//! [`INSTRUCTOR_ONLY`]; the workspace manifest loses the instructor member.
+//! The repository's README (written for both audiences) is replaced by
+//! [`STUDENT_README`]; the GitHub Classroom workflow of `handout/classroom/`
+//! is also installed where GitHub runs it. With `--no-hints` (an exam), the
+//! grader's hint files say only that hints are off.
 //!
 //! [`check_package`] then proves the package safe to hand out:
 //!
 //! - no line of any reference answer (see [`secret_lines`]): a line of a
 //!   region body counts unless it is [trivial](is_trivial) or also appears
 //!   in the skeleton students get anyway;
-//! - no region marker outside the marker parser's own test fixtures;
-//! - no `solutions` path, nothing instructor-only;
+//! - no call of an answer's (see [`answer_calls`]) named in a hole's
+//!   comment or in `handout/`: the comments and the guide teach the rule
+//!   and where to look, never the code;
+//! - no region marker, no `solutions` path, nothing instructor-only, no
+//!   instructor command in a document;
 //! - `raft/src/raft.rs` is exactly the skeleton generated from the reference.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use grader::model::Step;
 
 use crate::skeleton;
 use crate::variant::{self, RAFT_RS};
@@ -28,8 +35,11 @@ use crate::variant::{self, RAFT_RS};
 /// file or a directory (and everything below it); an entry ending in `*`
 /// matches every path that starts with the text before the `*`.
 pub const INSTRUCTOR_ONLY: &[&str] = &[
-    // The reference, the bug zoo and the hidden seeds.
+    // The reference, the bug zoo, the alternatives, the hostile suite and
+    // the hidden seeds.
     "solutions",
+    // The instructor tool: validation, grading, the sandbox.
+    "instructor",
     // The repository's own CI and tooling.
     ".ci",
     ".github",
@@ -39,17 +49,10 @@ pub const INSTRUCTOR_ONLY: &[&str] = &[
     "INSTRUCTORS.md",
     "docs/instructors",
     "handout/instructors",
-    // The instructor tooling's own integration tests: they read solutions/.
-    "grader/tests/instructor*",
 ];
 
 /// Directory names never copied, at any depth: build output and git data.
 const SKIPPED_NAMES: [&str; 2] = ["target", ".git"];
-
-/// Files whose lines may be region markers: the marker parser's test
-/// fixtures (a fake reference, with ten made-up answers). They are still
-/// searched for real answers.
-pub const MARKER_FIXTURES: &[&str] = &["grader/tests/fixtures/"];
 
 /// Where the GitHub Classroom workflow example lives in the repository,
 /// and where the package installs a copy so that GitHub runs it.
@@ -73,19 +76,23 @@ replication, inside a real, etcd-shaped Raft library written in Rust.
    ([简体中文](handout/README.zh-CN.md)).
 2. Open `raft/src/raft.rs` and search for `RaftLab`. There are ten holes,
    `todo!(\"RaftLab Election Step1\")` to `todo!(\"RaftLab Replication Step4\")`,
-   each under a comment that says what to do, which functions to call and
-   which rule of the Raft paper it implements. Fill them in, in order.
+   each under a comment that says what must be true afterwards, which rule
+   of the Raft paper it implements, and where in the library to look.
+   Finding the pieces is the lesson: read the library (`raft/src/lib.rs` is
+   a tour). Fill the holes in, in order.
 3. Run the one command:
 
    ```sh
    ./raftlab_test.sh
    ```
 
-   It builds the grader with your `raft/src/raft.rs` and grades every step:
-   PASS, FAIL (with the first failing case, what was expected and what was
-   seen, and a one-line replay command), BLOCKED BY a step you have not done
-   yet, or TIMEOUT. `./raftlab_test.sh --help` lists the options: one part,
-   one step, one case, one seed, a trace of a failing run.
+   It builds your `raft/src/raft.rs` and grades every step: PASS, FAIL
+   (what was expected and what was seen, a one-line replay command and a
+   hint command), TODO (not written yet), BLOCKED BY an earlier step you
+   have not done, or TIMEOUT. Each step passes as soon as it is done, in
+   the guide's order. `./raftlab_test.sh --help` lists the options: one
+   part, one step, one case, one seed, a trace of a run, `--list` of the
+   cases, `--hint` for a step.
 
 ## The rules
 
@@ -98,8 +105,11 @@ replication, inside a real, etcd-shaped Raft library written in Rust.
 ## Layout
 
 ```
+raftpb/             the messages and log records (etcd's raftpb)
 raft/               the Raft library; src/raft.rs carries the ten holes
-grader/             the simulator, the per-step cases, the raftlab command
+host/               raftlab-host: runs the grader's cases on your Raft
+grader/             the grader: simulator, cases, hints, the raftlab command
+kv/                 a key-value cluster on your Raft, once it passes
 handout/            the lab guide
 raftlab_test.sh     the one command
 ```
@@ -129,18 +139,79 @@ fn slash_path(path: &Path) -> String {
         .join("/")
 }
 
+/// How a package is made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PackageOptions {
+    /// The grader's hints say only that they are off: for an exam.
+    pub no_hints: bool,
+}
+
+/// The hint files of the grader, one per step.
+pub const HINTS_DIR: &str = "grader/hints";
+
+/// The workspace manifest without its instructor member.
+pub fn student_manifest(manifest: &str) -> Result<String, String> {
+    let members = variant::workspace_members(manifest)?;
+    let kept: Vec<String> = members
+        .iter()
+        .filter(|m| !is_instructor_only(m))
+        .map(|m| format!("\"{m}\""))
+        .collect();
+    let mut out = String::with_capacity(manifest.len());
+    let mut replaced = false;
+    let mut skipping = false;
+    for line in manifest.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if skipping {
+            if trimmed.contains(']') {
+                skipping = false;
+            }
+            continue;
+        }
+        if !replaced && trimmed.starts_with("members") && trimmed.contains('=') {
+            out.push_str(&format!("members = [{}]\n", kept.join(", ")));
+            replaced = true;
+            skipping = !trimmed.contains(']');
+            continue;
+        }
+        out.push_str(line);
+    }
+    if !replaced {
+        return Err("Cargo.toml: no `members = [...]` to rewrite".to_string());
+    }
+    Ok(out)
+}
+
 /// The files of the student package, by relative path: the workspace
-/// minus [`INSTRUCTOR_ONLY`] and build output, with the student README and
-/// the Classroom workflow installed. Symbolic links are not followed.
-pub fn package_files(root: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>, String> {
+/// minus [`INSTRUCTOR_ONLY`] and build output, with the student README,
+/// the student manifest and the Classroom workflow installed. Symbolic
+/// links are not followed.
+pub fn package_files(
+    root: &Path,
+    options: PackageOptions,
+) -> Result<BTreeMap<PathBuf, Vec<u8>>, String> {
     let mut files = BTreeMap::new();
     collect(root, Path::new(""), &mut files, 0)?;
     files.insert(
         PathBuf::from("README.md"),
         STUDENT_README.as_bytes().to_vec(),
     );
+    let manifest = fs::read_to_string(root.join("Cargo.toml"))
+        .map_err(|e| format!("cannot read Cargo.toml: {e}"))?;
+    files.insert(
+        PathBuf::from("Cargo.toml"),
+        student_manifest(&manifest)?.into_bytes(),
+    );
     if let Some(workflow) = files.get(Path::new(CLASSROOM_WORKFLOW)).cloned() {
         files.insert(PathBuf::from(INSTALLED_WORKFLOW), workflow);
+    }
+    if options.no_hints {
+        for step in Step::ALL {
+            files.insert(
+                Path::new(HINTS_DIR).join(format!("{}.md", step.short_name())),
+                format!("# {step}\n\n{}\n", grader::report::hints::HINTS_OFF).into_bytes(),
+            );
+        }
     }
     Ok(files)
 }
@@ -185,8 +256,8 @@ fn collect(
 /// Writes the student package into `out` (which must not exist, be empty,
 /// or hold an earlier package), then `out.tar.gz` beside it when `tar` is
 /// available. Returns the number of files written.
-pub fn build_package(root: &Path, out: &Path) -> Result<usize, String> {
-    let files = package_files(root)?;
+pub fn build_package(root: &Path, out: &Path, options: PackageOptions) -> Result<usize, String> {
+    let files = package_files(root, options)?;
     prepare_out_dir(out)?;
     for (relative, bytes) in &files {
         let path = out.join(relative);
@@ -200,7 +271,7 @@ pub fn build_package(root: &Path, out: &Path) -> Result<usize, String> {
     }
     fs::write(
         out.join(PACKAGE_STAMP),
-        "A RaftLab student package, made by `raftlab package`.\n",
+        "A RaftLab student package, made by `instructor package`.\n",
     )
     .map_err(|e| format!("cannot write {}: {e}", out.join(PACKAGE_STAMP).display()))?;
     Ok(files.len())
@@ -299,6 +370,91 @@ pub fn secret_lines(reference: &str, skeleton: &str) -> Result<BTreeSet<String>,
         .collect())
 }
 
+/// The functions and methods each answer calls, by step: `become_leader`,
+/// `bcast_append` for Election Step6. A hole's comment and the guide may
+/// name concepts, never these calls.
+pub fn answer_calls(reference: &str) -> Result<BTreeMap<Step, BTreeSet<String>>, String> {
+    let mut calls: BTreeMap<Step, BTreeSet<String>> = BTreeMap::new();
+    for region in skeleton::parse_regions(reference)? {
+        let set = calls.entry(region.step).or_default();
+        for line in region.body.lines() {
+            let code = line.split("//").next().unwrap_or_default();
+            let chars: Vec<char> = code.chars().collect();
+            let mut i = 0;
+            while i < chars.len() {
+                if chars[i].is_alphabetic() || chars[i] == '_' {
+                    let start = i;
+                    while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                        i += 1;
+                    }
+                    let word: String = chars[start..i].iter().collect();
+                    let after = chars[i..].iter().find(|c| !c.is_whitespace());
+                    let called = after == Some(&'(');
+                    let is_macro = after == Some(&'!');
+                    let keyword = matches!(
+                        word.as_str(),
+                        "if" | "while" | "match" | "for" | "return" | "Ok" | "Err" | "Some" | "let"
+                    );
+                    if called && !is_macro && !keyword {
+                        set.insert(word);
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    Ok(calls)
+}
+
+/// Where `text` names `call` as code: as a word when the name is code-like
+/// (`bcast_append`, `maybe_commit`), or in a code form when it is also a
+/// plain word (`.step(`, `step(`, `::new`, `` `step` ``).
+pub fn names_call(text: &str, call: &str) -> bool {
+    let code_like = call.contains('_') || call.chars().any(|c| c.is_uppercase());
+    let is_word_at = |at: usize| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + call.len()..].chars().next();
+        let edge = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        edge(before) && edge(after)
+    };
+    text.match_indices(call).any(|(at, _)| {
+        if !is_word_at(at) {
+            return false;
+        }
+        if code_like {
+            return true;
+        }
+        let before = text[..at].chars().next_back();
+        let after = text[at + call.len()..].chars().next();
+        matches!(before, Some('.' | ':' | '`')) || matches!(after, Some('(' | '`'))
+    })
+}
+
+/// The comment block of each hole in a skeleton: the lines from its
+/// `// ── RaftLab <step>` header to its `todo!()`, with their line numbers.
+pub fn hole_comments(skeleton_text: &str) -> Vec<(Step, Vec<(usize, String)>)> {
+    let lines: Vec<&str> = skeleton_text.lines().collect();
+    let mut out = Vec::new();
+    for step in Step::ALL {
+        let header = format!("RaftLab {} ", step.name());
+        let Some(start) = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("// ──") && l.contains(&header))
+        else {
+            continue;
+        };
+        let block: Vec<(usize, String)> = lines[start..]
+            .iter()
+            .enumerate()
+            .take_while(|(_, l)| l.trim_start().starts_with("//"))
+            .map(|(i, l)| (start + i + 1, l.to_string()))
+            .collect();
+        out.push((step, block));
+    }
+    out
+}
+
 /// Whether a line is a region marker (`//>>>` or `//<<<` first).
 fn is_marker(line: &str) -> bool {
     let code = line.trim_start();
@@ -312,7 +468,19 @@ pub fn check_package(root: &Path, dir: &Path) -> Result<Vec<String>, String> {
     let reference = variant::read_reference(root)?;
     let expected_skeleton = skeleton::make_skeleton(&reference)?;
     let secrets = secret_lines(&reference, &expected_skeleton)?;
+    let calls = answer_calls(&reference)?;
     let mut problems = Vec::new();
+    for (step, block) in hole_comments(&expected_skeleton) {
+        let names = calls.get(&step).cloned().unwrap_or_default();
+        for (number, line) in block {
+            for call in names.iter().filter(|c| names_call(&line, c)) {
+                problems.push(format!(
+                    "{RAFT_RS}:{number}: the comment of {step} names `{call}`, a call of its answer: {}",
+                    line.trim()
+                ));
+            }
+        }
+    }
     let mut files = BTreeMap::new();
     collect_all(dir, Path::new(""), &mut files, 0)?;
     if !files.contains_key(Path::new(RAFT_RS)) {
@@ -337,7 +505,25 @@ pub fn check_package(root: &Path, dir: &Path) -> Result<Vec<String>, String> {
                 "{shown}: not the skeleton generated from the reference (first difference at line {line})"
             ));
         }
-        let marker_allowed = MARKER_FIXTURES.iter().any(|p| shown.starts_with(p));
+        let document = shown.ends_with(".md") || shown.ends_with(".yml");
+        if document && (text.contains("--solution") || text.contains("-p instructor")) {
+            problems.push(format!(
+                "{shown}: an instructor command (`--solution` or `-p instructor`) in a student document"
+            ));
+        }
+        if shown.starts_with("handout/") {
+            for (index, line) in text.lines().enumerate() {
+                for (step, names) in &calls {
+                    for call in names.iter().filter(|c| names_call(line, c)) {
+                        problems.push(format!(
+                            "{shown}:{}: names `{call}`, a call of {step}'s answer: {}",
+                            index + 1,
+                            line.trim()
+                        ));
+                    }
+                }
+            }
+        }
         for (index, line) in text.lines().enumerate() {
             if secrets.contains(line.trim()) {
                 problems.push(format!(
@@ -346,7 +532,7 @@ pub fn check_package(root: &Path, dir: &Path) -> Result<Vec<String>, String> {
                     line.trim()
                 ));
             }
-            if !marker_allowed && is_marker(line) {
+            if is_marker(line) {
                 problems.push(format!(
                     "{shown}:{}: a region marker: {}",
                     index + 1,
@@ -389,87 +575,87 @@ fn collect_all(
 }
 
 pub const USAGE: &str = "\
-raftlab package: write the student package
+instructor package: write the student package
 
-Usage: raftlab package OUT [--no-check]
+Usage: cargo run -q -p instructor -- package OUT [--no-hints] [--no-check]
 
 Writes the directory OUT (and OUT.tar.gz beside it): this workspace without
-solutions/ and the other instructor-only paths, with a README for students
-and the GitHub Classroom workflow installed. Then checks it: no line of any
-reference answer, no region marker, no solutions path, and raft/src/raft.rs
-is the skeleton. OUT must be new, empty, or an earlier package.
+solutions/, the instructor crate and the other instructor-only paths, with a
+README for students and the GitHub Classroom workflow installed. Then checks
+it: no line of any reference answer, no call of an answer named in a hole's
+comment or the handout, no region marker, no solutions path, no instructor
+command in a document, and raft/src/raft.rs is the skeleton. OUT must be new,
+empty, or an earlier package.
 
 Options:
+  --no-hints   an exam package: `--hint` says hints are off
   --no-check   skip the content check
   -h, --help   print this help
 ";
 
-/// `raftlab package OUT [--no-check]`.
-pub fn package_main(args: &[std::ffi::OsString]) -> std::process::ExitCode {
+/// `instructor package OUT [--no-hints] [--no-check]`.
+pub fn package_main(root: &Path, args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
     use std::process::ExitCode;
-    let words: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if words.iter().any(|w| w == "-h" || w == "--help") {
-        print!("{USAGE}");
-        return ExitCode::SUCCESS;
+    let mut options = PackageOptions::default();
+    let mut check = true;
+    let mut out: Option<PathBuf> = None;
+    for arg in args {
+        match arg.to_str() {
+            Some("-h" | "--help") => {
+                print!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            Some("--no-hints") => options.no_hints = true,
+            Some("--no-check") => check = false,
+            Some(flag) if flag.starts_with('-') => {
+                eprintln!("instructor package: unknown option {flag}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            _ if out.is_some() => {
+                eprintln!("instructor package: one directory to write, not two\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            _ => out = Some(PathBuf::from(arg)),
+        }
     }
-    let check = !words.iter().any(|w| w == "--no-check");
-    let outs: Vec<&String> = words.iter().filter(|w| !w.starts_with("--")).collect();
-    let unknown: Vec<&String> = words
-        .iter()
-        .filter(|w| w.starts_with("--") && *w != "--no-check")
-        .collect();
-    let ([out], []) = (outs.as_slice(), unknown.as_slice()) else {
-        eprintln!(
-            "raftlab package: expected one directory to write, and only --no-check\n\n\
-             Run `raftlab package --help` for usage."
-        );
+    let Some(out) = out else {
+        eprintln!("instructor package: which directory to write?\n\n{USAGE}");
         return ExitCode::from(2);
     };
-    let out = Path::new(out.as_str());
-    let root = match variant::find_root() {
-        Ok(root) => root,
-        Err(e) => {
-            eprintln!("raftlab package: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let files = match build_package(&root, out) {
+    let files = match build_package(root, &out, options) {
         Ok(files) => files,
         Err(e) => {
-            eprintln!("raftlab package: {e}");
+            eprintln!("instructor package: {e}");
             return ExitCode::FAILURE;
         }
     };
     println!("wrote {} files to {}", files, out.display());
-    match write_tar_gz(out) {
+    match write_tar_gz(&out) {
         Ok(archive) => println!("wrote {}", archive.display()),
-        Err(e) => eprintln!("raftlab package: no archive: {e}"),
+        Err(e) => eprintln!("instructor package: no archive: {e}"),
     }
     if !check {
         return ExitCode::SUCCESS;
     }
-    match check_package(&root, out) {
+    match check_package(root, &out) {
         Ok(problems) if problems.is_empty() => {
             println!(
-                "checked: no answer line, no region marker, no solutions path; raft/src/raft.rs is the skeleton"
+                "checked: no answer line or answer call, no region marker, no solutions path, no instructor command; raft/src/raft.rs is the skeleton"
             );
             ExitCode::SUCCESS
         }
         Ok(problems) => {
             for problem in &problems {
-                eprintln!("raftlab package: {problem}");
+                eprintln!("instructor package: {problem}");
             }
             eprintln!(
-                "raftlab package: the package is NOT safe to hand out ({} problems)",
+                "instructor package: the package is NOT safe to hand out ({} problems)",
                 problems.len()
             );
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("raftlab package: cannot check the package: {e}");
+            eprintln!("instructor package: cannot check the package: {e}");
             ExitCode::FAILURE
         }
     }
@@ -519,7 +705,7 @@ mod tests {
 
     #[test]
     fn secrets_leave_out_trivial_and_public_lines() {
-        let reference = skeleton::Step::ALL
+        let reference = Step::ALL
             .iter()
             .enumerate()
             .map(|(i, step)| {
@@ -544,15 +730,15 @@ mod tests {
             "solutions/hidden/seeds.txt",
             ".ci/run",
             "bench/Cargo.toml",
-            "grader/tests/instructor.rs",
-            "grader/tests/instructor_grade.rs",
+            "instructor/src/main.rs",
         ] {
             assert!(is_instructor_only(path), "{path}");
         }
         for path in [
             "solutionsx",
             "raft/src/raft.rs",
-            "grader/tests/runner.rs",
+            "grader/src/lib.rs",
+            "instructors.txt",
             "handout/README.md",
             "handout/classroom/raftlab.yml",
             "benchmarks.md",
@@ -567,5 +753,55 @@ mod tests {
         assert!(is_marker("//<<< RaftLab Replication Step4"));
         assert!(!is_marker("//!         //>>> RaftLab Election Step1"));
         assert!(!is_marker("const OPEN_MARKER: &str = \"//>>>\";"));
+    }
+
+    #[test]
+    fn answer_calls_are_the_functions_an_answer_calls() {
+        let reference: String = Step::ALL
+            .iter()
+            .map(|step| {
+                format!("    //>>> RaftLab {step}\n    if self.maybe_commit() {{ self.bcast_append(); }}\n    let m = Message::new(t, 1, 2); todo_not!(x);\n    //<<< RaftLab {step}\n")
+            })
+            .collect();
+        let calls = answer_calls(&reference).unwrap();
+        let e1: Vec<&str> = calls[&Step::Election1].iter().map(String::as_str).collect();
+        assert_eq!(e1, vec!["bcast_append", "maybe_commit", "new"]);
+    }
+
+    #[test]
+    fn a_call_is_named_as_code_not_as_a_word() {
+        assert!(names_call(
+            "then call bcast_append to tell everyone",
+            "bcast_append"
+        ));
+        assert!(names_call("use `self.step(m)`", "step"));
+        assert!(names_call("build it with Message::new", "new"));
+        assert!(!names_call("this step makes a new term", "step"));
+        assert!(!names_call("this step makes a new term", "new"));
+        assert!(!names_call("bcast_append_all", "bcast_append"));
+        assert!(names_call("the `step` function", "step"));
+    }
+
+    #[test]
+    fn hole_comments_run_from_the_header_to_the_todo() {
+        let text = "fn f() {\n    // ── RaftLab Election Step2 ──\n    // Start an election.\n    todo!(\"RaftLab Election Step2\");\n}\n";
+        let holes = hole_comments(text);
+        assert_eq!(holes.len(), 1);
+        assert_eq!(holes[0].0, Step::Election2);
+        assert_eq!(holes[0].1.len(), 2);
+        assert_eq!(holes[0].1[1].0, 3);
+    }
+
+    #[test]
+    fn the_student_manifest_has_no_instructor_member() {
+        let manifest = "[workspace]\nresolver = \"3\"\nmembers = [\"raftpb\", \"raft\", \"grader\", \"host\", \"instructor\", \"kv\"]\n[workspace.package]\n";
+        let out = student_manifest(manifest).unwrap();
+        assert!(
+            out.contains("members = [\"raftpb\", \"raft\", \"grader\", \"host\", \"kv\"]\n"),
+            "{out}"
+        );
+        let multi = "[workspace]\nmembers = [\n  \"raft\",\n  \"instructor\",\n]\nexclude = []\n";
+        let out = student_manifest(multi).unwrap();
+        assert_eq!(out, "[workspace]\nmembers = [\"raft\"]\nexclude = []\n");
     }
 }

@@ -92,8 +92,11 @@ pub fn plan(args: &TestArgs) -> Result<Plan, String> {
     Ok(Plan { items, runs })
 }
 
-/// Runs every run of `runs` with `jobs` hosts at once; results in the
-/// order of `runs`. `progress` is told of each finished run.
+/// Runs every run of `runs`, with `jobs` hosts at once; results in the
+/// order of `runs`. The runs of one item go in order, and stop at the
+/// first that does not pass: the item's verdict is decided, and the case
+/// shown is always the first failing one in registry order. `progress` is
+/// told of each finished run.
 pub fn run_all(
     launcher: &dyn Launcher,
     runs: &[Run],
@@ -101,20 +104,38 @@ pub fn run_all(
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<(Graded, CaseResult)> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done = std::sync::atomic::AtomicUsize::new(0);
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // The runs of each item, by index, in order.
+    let mut items: Vec<(Graded, Vec<usize>)> = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        match items.iter_mut().find(|(g, _)| *g == run.graded) {
+            Some((_, list)) => list.push(i),
+            None => items.push((run.graded, vec![i])),
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<CaseResult>>> =
         std::sync::Mutex::new(vec![None; runs.len()]);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1).min(runs.len().max(1)) {
+        for _ in 0..jobs.max(1).min(items.len().max(1)) {
             scope.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some(run) = runs.get(i) else { return };
-                    let result = judge::run_case(launcher, &run.case, &run.seeds, options);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
-                    let d = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                    progress(d, runs.len());
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    let Some((_, list)) = items.get(k) else {
+                        return;
+                    };
+                    for &i in list {
+                        let run = &runs[i];
+                        let result = judge::run_case(launcher, &run.case, &run.seeds, options);
+                        let passed = result.passed();
+                        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+                        let d = done.fetch_add(1, Ordering::SeqCst) + 1;
+                        progress(d, runs.len());
+                        if !passed {
+                            break;
+                        }
+                    }
                 }
             });
         }

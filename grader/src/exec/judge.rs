@@ -34,12 +34,43 @@ use crate::sim::Event;
 /// How a host process is started: the program, and what wraps it (a
 /// sandbox, when grading submissions).
 pub trait Launcher: Sync {
-    /// The command that starts a host serving on stdin/stdout.
-    fn command(&self) -> Command;
-    /// Limits set on the command's process.
-    fn limits(&self) -> Limits;
-    /// What the command runs, for messages: `target/release/raftlab-host`.
+    /// Starts a host serving on its stdin and stdout (both piped, and its
+    /// stderr), bounded by the launcher's limits.
+    fn launch(&self) -> Result<Box<dyn Launched>, String>;
+    /// What runs, for messages: `target/release/raftlab-host`.
     fn describe(&self) -> String;
+}
+
+/// A started host process.
+pub trait Launched: Send {
+    /// The process: its stdin, stdout and stderr are taken once.
+    fn child(&mut self) -> &mut Child;
+    /// How it ended, if it has (without waiting).
+    fn exited(&mut self) -> Option<ExitStatus>;
+    /// Ends it and everything it started, waiting up to `grace` for it to
+    /// exit by itself first; returns how it ended.
+    fn end(&mut self, grace: Duration) -> Option<ExitStatus>;
+}
+
+/// A child in a process group of its own, as [`process::spawn`] starts it.
+pub struct Grouped(pub Child);
+
+impl Launched for Grouped {
+    fn child(&mut self) -> &mut Child {
+        &mut self.0
+    }
+    fn exited(&mut self) -> Option<ExitStatus> {
+        process::wait_until(&mut self.0, Instant::now())
+            .ok()
+            .flatten()
+    }
+    fn end(&mut self, grace: Duration) -> Option<ExitStatus> {
+        let exited = process::wait_until(&mut self.0, Instant::now() + grace)
+            .ok()
+            .flatten();
+        let killed = process::kill_group(&mut self.0).ok();
+        exited.or(killed)
+    }
 }
 
 /// A host binary run as is: the student's own runs.
@@ -69,13 +100,16 @@ impl Direct {
 }
 
 impl Launcher for Direct {
-    fn command(&self) -> Command {
-        let mut c = Command::new(&self.program);
-        c.envs(self.env.iter().map(|(k, v)| (k, v)));
-        c
-    }
-    fn limits(&self) -> Limits {
-        self.limits
+    fn launch(&self) -> Result<Box<dyn Launched>, String> {
+        let mut command = Command::new(&self.program);
+        command
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = process::spawn(&mut command, &self.limits)
+            .map_err(|e| format!("could not start {}: {e}", self.program.display()))?;
+        Ok(Box::new(Grouped(child)))
     }
     fn describe(&self) -> String {
         self.program.display().to_string()
@@ -244,7 +278,7 @@ fn classify_failure(case: &Case, f: &Failure) -> (Status, String) {
 
 /// A running host.
 pub struct Host {
-    child: Child,
+    process: Box<dyn Launched>,
     stdin: Option<ChildStdin>,
     pub replay: Replay,
     output: Option<OutputReader>,
@@ -252,20 +286,14 @@ pub struct Host {
 
 /// Starts a host with `launcher`, and checks its hello.
 pub fn spawn(launcher: &dyn Launcher, options: &RunOptions) -> Result<Host, String> {
-    let mut command = launcher.command();
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = process::spawn(&mut command, &launcher.limits())
-        .map_err(|e| format!("could not start {}: {e}", launcher.describe()))?;
-    let stdin = child.stdin.take();
-    let Some(stdout) = child.stdout.take() else {
-        let _ = process::kill_group(&mut child);
+    let mut process = launcher.launch()?;
+    let stdin = process.child().stdin.take();
+    let Some(stdout) = process.child().stdout.take() else {
+        process.end(Duration::ZERO);
         return Err("the host's output was not piped".to_string());
     };
     let output = OutputReader::start(
-        &mut child,
+        process.child(),
         OutputLimits {
             stdout_bytes: 0,
             stderr_lines: 40,
@@ -273,7 +301,7 @@ pub fn spawn(launcher: &dyn Launcher, options: &RunOptions) -> Result<Host, Stri
         },
     );
     let mut host = Host {
-        child,
+        process,
         stdin,
         replay: Replay::new(stdout),
         output: Some(output),
@@ -343,22 +371,19 @@ impl Host {
     pub fn finish(mut self) -> (Option<ExitStatus>, Vec<String>) {
         let quit = self.send(&Request::Quit);
         drop(self.stdin.take());
-        let grace = Instant::now() + Duration::from_millis(if quit { 500 } else { 50 });
-        let exited = process::wait_until(&mut self.child, grace).ok().flatten();
-        let killed = process::kill_group(&mut self.child).ok();
+        let grace = Duration::from_millis(if quit { 500 } else { 50 });
+        let status = self.process.end(grace);
         let captured: Captured = self
             .output
             .take()
             .map(|o| o.finish(Duration::from_millis(200)))
             .unwrap_or_default();
-        (exited.or(killed), captured.stderr_tail)
+        (status, captured.stderr_tail)
     }
 
     /// Whether the host process has already ended, and how.
     fn exited(&mut self) -> Option<ExitStatus> {
-        process::wait_until(&mut self.child, Instant::now())
-            .ok()
-            .flatten()
+        self.process.exited()
     }
 }
 

@@ -148,6 +148,43 @@ impl Verdicts {
     }
 }
 
+impl Verdicts {
+    /// Reads the `RAFTLAB STEP E3 FAIL` lines of `raftlab test --machine`,
+    /// as a grader in another process (the student package's) prints them.
+    pub fn parse_machine(text: &str) -> Verdicts {
+        let mut v = Verdicts::default();
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let verdict = match words.get(3..) {
+                Some(["PASS"]) => Verdict::Pass,
+                Some(["FAIL"]) => Verdict::Fail,
+                Some(["TIMEOUT"]) => Verdict::Timeout,
+                Some(["TODO"]) => Verdict::Todo,
+                Some(["NOCASES"]) => Verdict::NoCases,
+                Some(["BLOCKED", step]) => match Step::parse(step) {
+                    Ok(s) => Verdict::Blocked(s),
+                    Err(_) => continue,
+                },
+                _ => continue,
+            };
+            match words[..3] {
+                ["RAFTLAB", "STEP", step] => {
+                    if let Ok(s) = Step::parse(step) {
+                        v.steps.insert(s, verdict);
+                    }
+                }
+                ["RAFTLAB", "SCENARIO", part] => {
+                    if let Ok(p) = Part::parse(part) {
+                        v.scenarios.insert(p, verdict);
+                    }
+                }
+                _ => {}
+            }
+        }
+        v
+    }
+}
+
 fn seen_text(verdict: Option<&Verdict>) -> String {
     verdict.map_or("nothing".to_string(), |v| v.text())
 }
@@ -693,6 +730,17 @@ mod tests {
             "        match raftlab_zoo_variant() {\n            \"minus-e1\" => {\n        todo!(\"RaftLab Election Step1\");\n            }\n            \"mutant-x\" => {\n        self.election_elapsed += 2;\n            }\n            _ => {\n        self.election_elapsed += 1;\n            }\n        }\n"
         ), "{zoo}");
         assert!(zoo.contains("std::env::var(\"RAFTLAB_ZOO_VARIANT\")"));
+    }
+
+    #[test]
+    fn machine_lines_give_verdicts() {
+        let v = Verdicts::parse_machine(
+            "noise\nRAFTLAB STEP E3 TODO\nRAFTLAB STEP E4 BLOCKED E3\nRAFTLAB SCENARIO election PASS\nRAFTLAB SCORE 8 100\n",
+        );
+        assert_eq!(v.steps[&Step::Election3], Verdict::Todo);
+        assert_eq!(v.steps[&Step::Election4], Verdict::Blocked(Step::Election3));
+        assert_eq!(v.scenarios[&Part::Election], Verdict::Pass);
+        assert_eq!(v.steps.len(), 2);
     }
 
     #[test]

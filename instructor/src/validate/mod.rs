@@ -325,7 +325,65 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> CheckResult {
             Ok(false) => CheckResult::Failed("some cells are off (OFF lines above)".to_string()),
             Err(e) => CheckResult::Failed(e),
         },
+        "package" => package_check(root),
         other => CheckResult::Failed(format!("the check {other} is not available in this build")),
+    }
+}
+
+/// Builds the student package in a scratch directory, checks its content,
+/// and runs its own `./raftlab_test.sh`, which must build without the
+/// instructor crate and grade every step TODO or BLOCKED.
+fn package_check(root: &Path) -> CheckResult {
+    let base = root.join("target/raftlab/package-check");
+    let out = base.join("raftlab");
+    let files = match crate::package::build_package(root, &out, Default::default()) {
+        Ok(files) => files,
+        Err(e) => return CheckResult::Failed(format!("cannot build the package: {e}")),
+    };
+    let mut problems = match crate::package::check_package(root, &out) {
+        Ok(problems) => problems,
+        Err(e) => return CheckResult::Failed(format!("cannot check the package: {e}")),
+    };
+    let mut command = Command::new("sh");
+    command
+        .arg("./raftlab_test.sh")
+        .args(["--machine", "--seeds", "3"])
+        .current_dir(&out)
+        .env("CARGO_TARGET_DIR", base.join("target"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match command.output() {
+        Err(e) => problems.push(format!("cannot run the package's raftlab_test.sh: {e}")),
+        Ok(output) => {
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            save_log(
+                root,
+                "package",
+                &format!("{text}{}", String::from_utf8_lossy(&output.stderr)),
+            );
+            let verdicts = matrix::Verdicts::parse_machine(&text);
+            if verdicts.steps.is_empty() {
+                problems.push(format!(
+                    "the package's raftlab_test.sh gave no verdicts (log: {})",
+                    log_dir(root).join("package.log").display()
+                ));
+            } else {
+                problems.extend(matrix::check_row(
+                    "package",
+                    &matrix::Expect::Skeleton,
+                    &verdicts,
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        CheckResult::Passed(format!(
+            "{files} files; no answer line or call, no marker, no solutions path; builds without the instructor crate; every step TODO or BLOCKED"
+        ))
+    } else {
+        CheckResult::Failed(problems.join("\n    "))
     }
 }
 
