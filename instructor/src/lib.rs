@@ -8,6 +8,7 @@
 //! | [`variant`], [`build`] | scratch copies of the workspace with a `raft.rs` replaced, and their hosts |
 //! | [`package`] | the student package and its leak check |
 //! | [`validate`] | the grader's own test: the validation matrix and CI's checks |
+//! | [`grade`], [`hidden`] | grading a class in jails, with hidden seeds |
 //! | [`archive`] | reads a submission (file, folder, tar, tar.gz, zip) in-process, bounded, links refused |
 //! | [`sandbox`] | bubblewrap jails for building and running a submission, with resource limits |
 //! | [`hostile`] | the hostile suite's format: attacks spliced into the current skeleton |
@@ -16,6 +17,8 @@
 pub mod archive;
 pub mod build;
 pub mod cli;
+pub mod grade;
+pub mod hidden;
 pub mod hostile;
 pub mod package;
 pub mod sandbox;
