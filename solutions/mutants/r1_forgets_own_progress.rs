@@ -1,4 +1,4 @@
-//! mutant: appends by hand with the right term and index but forgets the leader's own progress and the commit check, so the leader never counts itself (a single node never commits)
+//! mutant: appends by hand with the right term and index but forgets the leader's own progress and the commit check, so the leader never counts itself (a single node never commits) (§5.3: an entry is committed once on a majority of the servers, the leader included)
 //! step: Replication Step1
 //! also-fails: scenarios
                 let last = self.raft_log.last_index();

@@ -1,4 +1,4 @@
-//! mutant: appends by hand and numbers the new entries from the last index instead of the one after it, overwriting the leader's own last entry
+//! mutant: appends by hand and numbers the new entries from the last index instead of the one after it, overwriting the leader's own last entry (§5.3: the command is appended "as a new entry")
 //! step: Replication Step1
 //! also-fails: Replication Step2, scenarios
                 let last = self.raft_log.last_index();
