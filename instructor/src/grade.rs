@@ -63,12 +63,16 @@ Options:
   --unsafe-no-sandbox    grade without a sandbox (the student's code runs as
                          you, and can read and write what you can); every
                          report says so
+  --prepare              only prepare the jails' workspace and the prebuilt
+                         skeleton that every submission's build starts from
   -h, --help             print this help
 ";
 
 /// Options of `instructor grade`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradeArgs {
+    /// Only prepare the jails' workspace and prebuilt skeleton, and exit.
+    pub prepare: bool,
     pub submissions: Vec<PathBuf>,
     pub out: PathBuf,
     pub seeds: u64,
@@ -82,6 +86,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Option<GradeArgs>, String> {
     let mut p = lexopt::Parser::from_args(args);
     let mut out = None;
     let mut a = GradeArgs {
+        prepare: false,
         submissions: Vec::new(),
         out: PathBuf::new(),
         seeds: 100,
@@ -104,10 +109,14 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Option<GradeArgs>, String> {
             }
             Long("no-hidden") => a.hidden = false,
             Long("unsafe-no-sandbox") => a.unsafe_no_sandbox = true,
+            Long("prepare") => a.prepare = true,
             Short('h') | Long("help") => return Ok(None),
             Value(v) => a.submissions.push(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
         }
+    }
+    if a.prepare {
+        return Ok(Some(a));
     }
     a.out = out.ok_or("--out DIR is required")?;
     if a.submissions.is_empty() {
@@ -266,10 +275,17 @@ pub fn items(seeds: u64, hidden: &[HiddenTest]) -> Vec<Item> {
     let mut items: Vec<Item> = Step::ALL
         .iter()
         .map(|&s| Item::weighted(Graded::Step(s), &label))
-        .chain(Part::ALL.iter().map(|&p| Item::weighted(Graded::Scenarios(p), &label)))
+        .chain(
+            Part::ALL
+                .iter()
+                .map(|&p| Item::weighted(Graded::Scenarios(p), &label)),
+        )
         .collect();
     for h in hidden {
-        let mut item = Item::weighted(Graded::Hidden(h.part), &format!("{} hidden seeds", h.seeds.len()));
+        let mut item = Item::weighted(
+            Graded::Hidden(h.part),
+            &format!("{} hidden seeds", h.seeds.len()),
+        );
         item.points = h.points;
         item.visibility = Visibility::AfterPublished;
         items.push(item);
@@ -348,7 +364,12 @@ impl Launcher for JailedHost<'_> {
         let jail = Jail::run(&self.binary).wall_time(Duration::from_secs(30 * 60));
         let no_args: [&str; 0] = [];
         let running = jail
-            .start(self.bwrap, &Jail::binary_inside(&self.binary), &no_args, true)
+            .start(
+                self.bwrap,
+                &Jail::binary_inside(&self.binary),
+                &no_args,
+                true,
+            )
             .map_err(|e| format!("could not start the jail: {e}"))?;
         Ok(Box::new(JailProcess(running)))
     }
@@ -363,10 +384,12 @@ const JAIL_MEMBERS: [&str; 4] = ["raftpb", "raft", "grader", "host"];
 /// Copies the skeleton workspace's buildable part into `dir`: the manifest
 /// with only [`JAIL_MEMBERS`], the lock file, and those members' files
 /// (no `solutions/`, no instructor crate, no `target/`).
-fn jail_source(root: &Path, dir: &Path) -> Result<(), String> {
-    if dir.exists() {
-        fs::remove_dir_all(dir).map_err(|e| format!("cannot clean {}: {e}", dir.display()))?;
-    }
+///
+/// Files whose content did not change are left alone, so their times stay
+/// and cargo does not rebuild what the prebuilt target already holds.
+/// Returns a digest of everything written, which names the prebuilt
+/// target it goes with.
+fn jail_source(root: &Path, dir: &Path) -> Result<u64, String> {
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let manifest = fs::read_to_string(root.join("Cargo.toml"))
         .map_err(|e| format!("cannot read Cargo.toml: {e}"))?;
@@ -391,15 +414,31 @@ fn jail_source(root: &Path, dir: &Path) -> Result<(), String> {
         }
         out.push_str(line);
     }
-    fs::write(dir.join("Cargo.toml"), out).map_err(|e| e.to_string())?;
-    fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let mut digest = 0;
+    write_if_changed(&dir.join("Cargo.toml"), out.as_bytes(), &mut digest)?;
+    let lock = fs::read(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    write_if_changed(&dir.join("Cargo.lock"), &lock, &mut digest)?;
     for member in JAIL_MEMBERS {
-        copy_tree(&root.join(member), &dir.join(member), 0)?;
+        copy_tree(&root.join(member), &dir.join(member), 0, &mut digest)?;
     }
-    Ok(())
+    Ok(digest)
 }
 
-fn copy_tree(from: &Path, to: &Path, depth: usize) -> Result<(), String> {
+/// Writes `bytes` to `path` unless it holds them already; mixes them into
+/// `digest` either way.
+fn write_if_changed(path: &Path, bytes: &[u8], digest: &mut u64) -> Result<(), String> {
+    *digest = mix(
+        *digest,
+        grader::sim::check::hash_bytes(path.to_string_lossy().as_bytes()),
+    );
+    *digest = mix(*digest, grader::sim::check::hash_bytes(bytes));
+    if fs::read(path).ok().as_deref() == Some(bytes) {
+        return Ok(());
+    }
+    fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn copy_tree(from: &Path, to: &Path, depth: usize, digest: &mut u64) -> Result<(), String> {
     if depth > 16 {
         return Err(format!("{}: nested too deep", from.display()));
     }
@@ -413,9 +452,10 @@ fn copy_tree(from: &Path, to: &Path, depth: usize) -> Result<(), String> {
         let kind = entry.file_type().map_err(|e| e.to_string())?;
         let (src, dst) = (entry.path(), to.join(&name));
         if kind.is_dir() {
-            copy_tree(&src, &dst, depth + 1)?;
+            copy_tree(&src, &dst, depth + 1, digest)?;
         } else if kind.is_file() {
-            fs::copy(&src, &dst).map_err(|e| format!("{}: {e}", src.display()))?;
+            let bytes = fs::read(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+            write_if_changed(&dst, &bytes, digest)?;
         }
     }
     Ok(())
@@ -431,14 +471,24 @@ fn jailed_build(
     target: &TargetDir,
     wall: Duration,
 ) -> Result<sandbox::Outcome, String> {
-    let mut jail = Jail::build(toolchain, source, target).wall_time(wall).chdir("/src");
+    let mut jail = Jail::build(toolchain, source, target)
+        .wall_time(wall)
+        .chdir("/src");
     if let Some(file) = raft_rs {
         jail = jail.ro_bind(file, "/src/raft/src/raft.rs");
     }
     jail.run_to_end(
         bwrap,
         Jail::CARGO,
-        &["build", "--offline", "--frozen", "--release", "-q", "-p", "host"],
+        &[
+            "build",
+            "--offline",
+            "--frozen",
+            "--release",
+            "-q",
+            "-p",
+            "host",
+        ],
         None,
     )
     .map_err(|e| format!("the build jail failed: {e}"))
@@ -549,13 +599,12 @@ fn prepare_out(out: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot write in {}: {e}", out.display()))
 }
 
-/// Grades every submission; returns the rows, in order.
-pub fn grade_all(root: &Path, args: &GradeArgs) -> Result<(Vec<Item>, Vec<Row>), String> {
-    prepare_out(&args.out)?;
-    let hidden = if args.hidden { hidden::load(root)? } else { Vec::new() };
+/// The jails' workspace, the skeleton's prebuilt target, or the lack of
+/// a sandbox.
+fn confinement(root: &Path, args: &GradeArgs) -> Result<Confinement, String> {
     let work = root.join("target/raftlab/grade");
     let source = work.join("src");
-    jail_source(root, &source)?;
+    let digest = jail_source(root, &source)?;
     let confinement = if args.unsafe_no_sandbox {
         eprintln!(
             "instructor grade: WITHOUT a sandbox: the submissions' code runs as you; every report says so"
@@ -580,35 +629,56 @@ pub fn grade_all(root: &Path, args: &GradeArgs) -> Result<(Vec<Item>, Vec<Row>),
             return Err("cargo fetch failed for the jail's workspace".to_string());
         }
         let prebuilt = work.join("prebuilt");
-        let _ = fs::remove_dir_all(&prebuilt);
-        fs::create_dir_all(&prebuilt).map_err(|e| e.to_string())?;
-        sandbox::chown_tree(&prebuilt).map_err(|e| e.to_string())?;
-        let t = Instant::now();
-        let outcome = jailed_build(
-            &bwrap,
-            &toolchain,
-            &source,
-            None,
-            &TargetDir::Plain(prebuilt.clone()),
-            Duration::from_secs(1800),
-        )?;
-        if !outcome.success() {
-            return Err(format!(
-                "the skeleton does not build in the jail ({}):\n{}",
-                outcome.describe(),
-                outcome.output.stderr_tail.join("\n")
-            ));
+        let stamp = work.join("prebuilt.stamp");
+        let fresh = fs::read_to_string(&stamp).ok() == Some(format!("{digest:x}"))
+            && prebuilt.join("release/raftlab-host").is_file();
+        if !fresh {
+            let _ = fs::remove_file(&stamp);
+            let _ = fs::remove_dir_all(&prebuilt);
+            fs::create_dir_all(&prebuilt).map_err(|e| e.to_string())?;
+            sandbox::chown_tree(&prebuilt).map_err(|e| e.to_string())?;
+            let t = Instant::now();
+            let outcome = jailed_build(
+                &bwrap,
+                &toolchain,
+                &source,
+                None,
+                &TargetDir::Plain(prebuilt.clone()),
+                Duration::from_secs(1800),
+            )?;
+            if !outcome.success() {
+                return Err(format!(
+                    "the skeleton does not build in the jail ({}):\n{}",
+                    outcome.describe(),
+                    outcome.output.stderr_tail.join("\n")
+                ));
+            }
+            fs::write(&stamp, format!("{digest:x}")).map_err(|e| e.to_string())?;
+            eprintln!(
+                "instructor grade: the skeleton's build, reused by every submission, took {:.0} s",
+                t.elapsed().as_secs_f64()
+            );
         }
-        eprintln!(
-            "instructor grade: the skeleton's build, reused by every submission, took {:.0} s",
-            t.elapsed().as_secs_f64()
-        );
         Confinement::Jailed {
             bwrap,
             toolchain,
             prebuilt,
         }
     };
+    Ok(confinement)
+}
+
+/// Grades every submission; returns the rows, in order.
+pub fn grade_all(root: &Path, args: &GradeArgs) -> Result<(Vec<Item>, Vec<Row>), String> {
+    prepare_out(&args.out)?;
+    let hidden = if args.hidden {
+        hidden::load(root)?
+    } else {
+        Vec::new()
+    };
+    let work = root.join("target/raftlab/grade");
+    let source = work.join("src");
+    let confinement = confinement(root, args)?;
     let items = items(args.seeds, &hidden);
     let max: u32 = items.iter().map(|i| i.points).sum();
     let names = unique_names(&args.submissions);
@@ -706,7 +776,14 @@ fn grade_one(
     };
     let submission = match archive::read_submission(path, &["raft/src/raft.rs"], &Caps::default()) {
         Ok(s) => s,
-        Err(e) => return fail(row, Status::Unreadable, &format!("the submission could not be read: {e}"), ""),
+        Err(e) => {
+            return fail(
+                row,
+                Status::Unreadable,
+                &format!("the submission could not be read: {e}"),
+                "",
+            );
+        }
     };
     let Some(found) = submission.files.get("raft/src/raft.rs") else {
         return fail(row, Status::Unreadable, "the submission has no raft.rs", "");
@@ -747,7 +824,13 @@ fn grade_one(
     };
     let started = Instant::now();
     let runs = runs(secret_seed(), args.seeds, hidden);
-    let results = run_all(launcher, &runs, &RunOptions::default(), args.jobs, &|_, _| {});
+    let results = run_all(
+        launcher,
+        &runs,
+        &RunOptions::default(),
+        args.jobs,
+        &|_, _| {},
+    );
     let report = Report::new(
         items.to_vec(),
         results,
@@ -762,7 +845,11 @@ fn grade_one(
     row.status = Status::Graded;
     row.score = score;
     row.max = report_max;
-    row.points = report.items.iter().map(|i| (i.item.graded, i.earned())).collect();
+    row.points = report
+        .items
+        .iter()
+        .map(|i| (i.item.graded, i.earned()))
+        .collect();
     let not_passed: Vec<String> = report
         .items
         .iter()
@@ -787,6 +874,20 @@ pub fn grade_main(root: &Path, args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.prepare {
+        return match confinement(root, &args) {
+            Ok(_) => {
+                println!(
+                    "instructor grade: the jails' workspace and the prebuilt skeleton are ready"
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("instructor grade: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match grade_all(root, &args) {
         Ok((_, rows)) => {
             let graded = rows.iter().filter(|r| r.status == Status::Graded).count();
@@ -828,7 +929,15 @@ mod tests {
         let names = unique_names(&paths);
         assert_eq!(
             names,
-            vec!["alice", "alice-2", "bob", "carol", "grades.csv", "hidden", "__ber"]
+            vec![
+                "alice",
+                "alice-2",
+                "bob",
+                "carol",
+                "grades.csv",
+                "hidden",
+                "__ber"
+            ]
         );
         // A submission named like the run's own files lands in submissions/,
         // never beside grades.csv.
@@ -850,10 +959,14 @@ mod tests {
         };
         let line = csv_row(&row, &items);
         assert!(line.starts_with("\"a,b\",5,0,"), "{line}");
-        assert!(line.ends_with(",5,100,compile error,\"line 1: \"\"x\"\"\""), "{line}");
+        assert!(
+            line.ends_with(",5,100,compile error,\"line 1: \"\"x\"\"\""),
+            "{line}"
+        );
+        // The quoted name holds one comma.
         assert_eq!(
             csv_header(&items).split(',').count(),
-            line.split(',').count() - 2
+            line.split(',').count() - 1
         );
     }
 
@@ -867,23 +980,38 @@ mod tests {
         let a = runs(1, 3, &hidden);
         let b = runs(2, 3, &hidden);
         let step_seeds = |r: &[Run]| -> Vec<Seed> {
-            r.iter().filter(|r| matches!(r.case.kind, Kind::Step(_))).map(|r| r.seeds[0]).collect()
+            r.iter()
+                .filter(|r| matches!(r.case.kind, Kind::Step(_)))
+                .map(|r| r.seeds[0])
+                .collect()
         };
         assert_ne!(step_seeds(&a), step_seeds(&b));
-        assert!(a.iter().any(|r| r.graded == Graded::Hidden(Part::Election) && r.seeds.len() == 2));
+        assert!(
+            a.iter()
+                .any(|r| r.graded == Graded::Hidden(Part::Election) && r.seeds.len() == 2)
+        );
         let items = items(3, &hidden);
-        let h = items.iter().find(|i| i.graded == Graded::Hidden(Part::Election)).unwrap();
+        let h = items
+            .iter()
+            .find(|i| i.graded == Graded::Hidden(Part::Election))
+            .unwrap();
         assert_eq!((h.points, h.visibility), (4, Visibility::AfterPublished));
     }
 
     #[test]
     fn arguments() {
         let parse = |w: &[&str]| parse_args(w.iter().map(OsString::from).collect());
-        let a = parse(&["--out", "g", "a.rs", "b.zip", "--seeds", "5"]).unwrap().unwrap();
+        let a = parse(&["--out", "g", "a.rs", "b.zip", "--seeds", "5"])
+            .unwrap()
+            .unwrap();
         assert_eq!(a.submissions.len(), 2);
         assert_eq!(a.seeds, 5);
         assert!(parse(&["a.rs"]).unwrap_err().contains("--out"));
-        assert!(parse(&["--out", "g"]).unwrap_err().contains("no submission"));
+        assert!(
+            parse(&["--out", "g"])
+                .unwrap_err()
+                .contains("no submission")
+        );
         assert!(parse(&["--help"]).unwrap().is_none());
     }
 }

@@ -98,11 +98,15 @@ mod tests {
 
     #[test]
     fn reads_parts_points_and_seeds() {
-        let t = parse("# comment\nelection 4 1000..1003 0x2a # trailing\n\nreplication 5 7\n").unwrap();
+        let t =
+            parse("# comment\nelection 4 1000..1003 0x2a # trailing\n\nreplication 5 7\n").unwrap();
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].part, Part::Election);
         assert_eq!(t[0].points, 4);
-        assert_eq!(t[0].seeds, vec![Seed(1000), Seed(1001), Seed(1002), Seed(42)]);
+        assert_eq!(
+            t[0].seeds,
+            vec![Seed(1000), Seed(1001), Seed(1002), Seed(42)]
+        );
         assert_eq!(t[1].seeds, vec![Seed(7)]);
     }
 
@@ -113,7 +117,10 @@ mod tests {
             ("election four 1\n", "line 1: points"),
             ("election 4\n", "line 1: election names no seed"),
             ("election 4 5..5\n", "line 1: the range 5..5 is empty"),
-            ("election 4 1\nelection 2 3\n", "line 2: election is given a second time"),
+            (
+                "election 4 1\nelection 2 3\n",
+                "line 2: election is given a second time",
+            ),
             ("election 4 0..1000000\n", "more than"),
         ] {
             let e = parse(text).unwrap_err();

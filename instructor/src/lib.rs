@@ -18,6 +18,7 @@ pub mod archive;
 pub mod build;
 pub mod cli;
 pub mod grade;
+pub mod gradescope;
 pub mod hidden;
 pub mod hostile;
 pub mod package;

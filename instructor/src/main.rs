@@ -51,6 +51,7 @@ fn main() -> ExitCode {
         Some("validate") => instructor::validate::validate_main(&root, rest),
         Some("package") => instructor::package::package_main(&root, rest),
         Some("grade") => instructor::grade::grade_main(&root, rest),
+        Some("gradescope") => instructor::gradescope::gradescope_main(&root, rest),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS

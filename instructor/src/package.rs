@@ -51,6 +51,49 @@ pub const INSTRUCTOR_ONLY: &[&str] = &[
     "handout/instructors",
 ];
 
+/// The top-level entries a package may hold; anything else is a mistake
+/// (a stray file) and stops the packaging.
+pub const SHIPPED_TOP_LEVEL: &[&str] = &[
+    "Cargo.toml",
+    "Cargo.lock",
+    "README.md",
+    "raftlab_test.sh",
+    ".gitignore",
+    "raftpb",
+    "raft",
+    "grader",
+    "host",
+    "kv",
+    "handout",
+];
+
+/// The files git tracks under `root`, `/`-separated; `None` when `root` is
+/// not a git checkout (a copy unpacked from an archive).
+fn tracked_files(root: &Path) -> Result<Option<BTreeSet<String>>, String> {
+    if !root.join(".git").exists() {
+        return Ok(None);
+    }
+    let output = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run git ls-files: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "git ls-files failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(Some(
+        output
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect(),
+    ))
+}
+
 /// Directory names never copied, at any depth: build output and git data.
 const SKIPPED_NAMES: [&str; 2] = ["target", ".git"];
 
@@ -192,6 +235,26 @@ pub fn package_files(
 ) -> Result<BTreeMap<PathBuf, Vec<u8>>, String> {
     let mut files = BTreeMap::new();
     collect(root, Path::new(""), &mut files, 0)?;
+    // Only what the repository tracks ships: a class's submissions or a
+    // grading's output lying in the tree never do.
+    if let Some(tracked) = tracked_files(root)? {
+        files.retain(|path, _| tracked.contains(&slash_path(path)));
+    }
+    let unexpected: Vec<String> = files
+        .keys()
+        .map(|p| slash_path(p))
+        .filter(|p| {
+            let top = p.split('/').next().unwrap_or_default();
+            !SHIPPED_TOP_LEVEL.contains(&top)
+        })
+        .collect();
+    if !unexpected.is_empty() {
+        return Err(format!(
+            "these files would ship but are not part of the lab: {} (the package takes only {}; remove them or add them to the list in instructor/src/package.rs)",
+            unexpected.join(", "),
+            SHIPPED_TOP_LEVEL.join(", ")
+        ));
+    }
     files.insert(
         PathBuf::from("README.md"),
         STUDENT_README.as_bytes().to_vec(),
