@@ -1,9 +1,13 @@
-//! Keeps the documents true to the tool: every shell command in the README
-//! and the handout that runs `raftlab` (directly, through
-//! `./raftlab_test.sh`, or through `cargo run ... --bin raftlab --`) is
-//! extracted here, so the validation can check that its subcommand and
-//! flags exist.
+//! Keeps the documents true to the tools. Every shell command of the
+//! README and the handout that runs the lab's commands (`./raftlab_test.sh
+//! ...`, `cargo run -q -p instructor -- ...`, `raftlab test ...`) is
+//! extracted and parsed with the very parser the command uses; every case
+//! named (`--case e3::x`, or `e3::x` in the text) must exist; and every
+//! output excerpt, a code block right after an `<!-- output of: COMMAND -->`
+//! comment, must still be what COMMAND prints (each of its lines, with
+//! times and counts of seconds left out).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// The documents whose commands are checked, relative to the workspace root.
@@ -131,45 +135,6 @@ pub fn words(command: &str) -> Vec<String> {
     out
 }
 
-/// The arguments `raftlab` receives when `command` runs, if it runs it:
-/// `./raftlab_test.sh --step E3` gives `test --step E3`,
-/// `./raftlab_test.sh --validate` gives `validate`, and
-/// `cargo run -q -p grader --bin raftlab -- exec --solution -- cargo test`
-/// gives `exec --solution -- cargo test`. Environment assignments before
-/// the command (`RUST_LOG=raft=debug ./raftlab_test.sh ...`) are skipped.
-pub fn raftlab_args(command: &str) -> Option<Vec<String>> {
-    let all = words(command);
-    let start = all.iter().position(|w| !is_assignment(w))?;
-    let w = &all[start..];
-    let first = w.first()?;
-    if first.ends_with("raftlab_test.sh") {
-        let rest = &w[1..];
-        if rest.first().map(String::as_str) == Some("--validate") {
-            let mut args = vec!["validate".to_string()];
-            args.extend(rest[1..].iter().cloned());
-            return Some(args);
-        }
-        if rest.iter().any(|a| a == "-h" || a == "--help") {
-            return Some(vec!["test".into(), "--help".into()]);
-        }
-        let mut args = vec!["test".to_string()];
-        args.extend(rest.iter().cloned());
-        return Some(args);
-    }
-    if first == "cargo" && w.get(1).map(String::as_str) == Some("run") {
-        let bin = w.windows(2).any(|p| p[0] == "--bin" && p[1] == "raftlab");
-        if !bin {
-            return None;
-        }
-        let sep = w.iter().position(|a| a == "--")?;
-        return Some(w[sep + 1..].to_vec());
-    }
-    if Path::new(first).file_name().and_then(|n| n.to_str()) == Some("raftlab") {
-        return Some(w[1..].to_vec());
-    }
-    None
-}
-
 fn is_assignment(word: &str) -> bool {
     match word.split_once('=') {
         Some((name, _)) => {
@@ -179,73 +144,282 @@ fn is_assignment(word: &str) -> bool {
     }
 }
 
-/// Every command of the checked documents under `root` that runs `raftlab`,
-/// with the arguments it passes. A missing document is an error: the
-/// documents are part of what is validated.
-pub fn raftlab_commands(root: &Path) -> Result<Vec<(DocCommand, Vec<String>)>, String> {
+/// A documented invocation of one of the lab's commands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invocation {
+    /// `./raftlab_test.sh ARGS` or `raftlab test ARGS`: the student's
+    /// grader (with the instructor options the script hands on).
+    Test(Vec<String>),
+    /// `./raftlab_test.sh --validate ARGS`.
+    Validate(Vec<String>),
+    /// `cargo run ... -p instructor -- SUB ARGS`.
+    Instructor(Vec<String>),
+}
+
+/// The lab command `command` runs, if any. Environment assignments before
+/// it (`RUST_LOG=raft=debug ./raftlab_test.sh ...`) are skipped.
+pub fn invocation(command: &str) -> Option<Invocation> {
+    let all = words(command);
+    let start = all.iter().position(|w| !is_assignment(w))?;
+    let w = &all[start..];
+    let first = w.first()?;
+    if first.ends_with("raftlab_test.sh") {
+        let rest = w[1..].to_vec();
+        if rest.first().map(String::as_str) == Some("--validate") {
+            return Some(Invocation::Validate(rest[1..].to_vec()));
+        }
+        return Some(Invocation::Test(rest));
+    }
+    if first == "cargo" && w.get(1).map(String::as_str) == Some("run") {
+        let instructor = w.windows(2).any(|p| p[0] == "-p" && p[1] == "instructor");
+        if !instructor {
+            return None;
+        }
+        let sep = w.iter().position(|a| a == "--")?;
+        return Some(Invocation::Instructor(w[sep + 1..].to_vec()));
+    }
+    if Path::new(first).file_name().and_then(|n| n.to_str()) == Some("raftlab")
+        && w.get(1).map(String::as_str) == Some("test")
+    {
+        return Some(Invocation::Test(w[2..].to_vec()));
+    }
+    None
+}
+
+/// What is wrong with an invocation: it is checked by the parser of the
+/// command it runs, and a case it names must exist.
+pub fn check(inv: &Invocation) -> Result<(), String> {
+    let os = |v: &[String]| v.iter().map(OsString::from).collect::<Vec<_>>();
+    match inv {
+        Invocation::Test(args) => check_test(args),
+        Invocation::Validate(args) => crate::validate::parse_args(os(args)).map(|_| ()),
+        Invocation::Instructor(args) => {
+            let Some((sub, rest)) = args.split_first() else {
+                return Err("no instructor command".into());
+            };
+            match sub.as_str() {
+                "test" => check_test(rest),
+                "exec" => {
+                    let (_, cmd) = crate::cli::split_variant(os(rest))?;
+                    if cmd.is_empty() {
+                        return Err("exec needs a command".into());
+                    }
+                    Ok(())
+                }
+                "skeleton" => match rest {
+                    [] => Ok(()),
+                    [f] if f == "--check" => Ok(()),
+                    _ => Err(format!("skeleton takes only --check, not {rest:?}")),
+                },
+                "validate" => crate::validate::parse_args(os(rest)).map(|_| ()),
+                "package" => {
+                    let bad: Vec<&String> = rest
+                        .iter()
+                        .filter(|a| {
+                            a.starts_with('-') && !matches!(a.as_str(), "--no-hints" | "--no-check")
+                        })
+                        .collect();
+                    let dirs = rest.iter().filter(|a| !a.starts_with('-')).count();
+                    match (bad.as_slice(), dirs) {
+                        ([], 1) => Ok(()),
+                        ([], n) => Err(format!("package writes one directory, not {n}")),
+                        (b, _) => Err(format!("package has no option {}", b[0])),
+                    }
+                }
+                "grade" => crate::grade::parse_args(os(rest)).map(|_| ()),
+                "gradescope" => match rest {
+                    [zip] if zip.ends_with(".zip") => Ok(()),
+                    _ => Err("gradescope takes one OUT.zip".into()),
+                },
+                other => Err(format!("`instructor {other}` is not a command")),
+            }
+        }
+    }
+}
+
+fn check_test(args: &[String]) -> Result<(), String> {
+    let (_, rest) = crate::cli::split_variant(args.iter().map(OsString::from).collect())?;
+    let parsed = grader::cli::args::parse(rest).map_err(|e| format!("raftlab test: {e}"))?;
+    if let Some(name) = &parsed.case
+        && grader::registry::find(name).is_none()
+    {
+        return Err(format!("there is no case {name:?} (see --list)"));
+    }
+    Ok(())
+}
+
+/// The words of `text` shaped like case names (`e3::x`, `election::y`,
+/// `replication::z`) that name no case.
+pub fn unknown_cases(text: &str) -> Vec<String> {
+    let modules: Vec<&str> = grader::registry::all()
+        .iter()
+        .filter_map(|c| c.name.split("::").next())
+        .collect();
     let mut out = Vec::new();
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')) {
+        let Some((module, name)) = word.split_once("::") else {
+            continue;
+        };
+        if name.is_empty() || !modules.contains(&module) {
+            continue;
+        }
+        let word = word.trim_end_matches(':');
+        if grader::registry::find(word).is_none() && !out.iter().any(|w| w == word) {
+            out.push(word.to_string());
+        }
+    }
+    out
+}
+
+/// An output excerpt: the command whose output it shows, and its lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt {
+    pub file: PathBuf,
+    pub line: usize,
+    pub command: String,
+    pub lines: Vec<String>,
+}
+
+/// The excerpts of `markdown`: each code block right after a line
+/// `<!-- output of: COMMAND -->`.
+pub fn excerpts(file: &Path, markdown: &str) -> Vec<Excerpt> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = markdown.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let t = lines[i].trim();
+        if let Some(command) = t
+            .strip_prefix("<!-- output of:")
+            .and_then(|r| r.strip_suffix("-->"))
+        {
+            let command = command.trim().to_string();
+            // The block starts at the next fence.
+            let Some(open) = (i + 1..lines.len()).find(|&j| lines[j].trim().starts_with("```"))
+            else {
+                break;
+            };
+            let close = (open + 1..lines.len())
+                .find(|&j| lines[j].trim().starts_with("```"))
+                .unwrap_or(lines.len());
+            out.push(Excerpt {
+                file: file.to_path_buf(),
+                line: i + 1,
+                command,
+                lines: lines[open + 1..close]
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect(),
+            });
+            i = close;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A line with what changes from run to run left out: times (`0.3 s`,
+/// `1.2s`, `12 ms`) and runs of spaces.
+pub fn normalize(line: &str) -> String {
+    let mut out = Vec::new();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let number = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.');
+        if number(w) && matches!(words.get(i + 1), Some(&("s" | "ms"))) {
+            out.push("TIME".to_string());
+            i += 2;
+            continue;
+        }
+        if let Some(n) = w.strip_suffix("ms").or_else(|| w.strip_suffix('s'))
+            && number(n)
+            && n.contains('.')
+        {
+            out.push("TIME".to_string());
+            i += 1;
+            continue;
+        }
+        out.push(w.to_string());
+        i += 1;
+    }
+    out.join(" ")
+}
+
+/// The lines of `excerpt` that `output` does not have.
+pub fn stale_lines(excerpt: &[String], output: &str) -> Vec<String> {
+    let have: Vec<String> = output.lines().map(normalize).collect();
+    excerpt
+        .iter()
+        .filter(|l| !l.trim().is_empty() && l.trim() != "...")
+        .filter(|l| {
+            let want = normalize(l);
+            !have.iter().any(|h| h == &want)
+        })
+        .cloned()
+        .collect()
+}
+
+/// Checks every document under `root`: commands, case names and output
+/// excerpts (each excerpt's command is run in `root`). Returns the
+/// problems, each naming its file and line, and how many things were
+/// checked.
+pub fn check_documents(root: &Path) -> Result<(Vec<String>, usize), String> {
+    let mut problems = Vec::new();
+    let mut checked = 0;
     for doc in DOCUMENTS {
         let path = root.join(doc);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         for (line, command) in extract(&text) {
-            if let Some(args) = raftlab_args(&command) {
-                out.push((
-                    DocCommand {
-                        file: PathBuf::from(doc),
-                        line,
-                        text: command,
-                    },
-                    args,
+            if let Some(inv) = invocation(&command) {
+                checked += 1;
+                if let Err(e) = check(&inv) {
+                    problems.push(format!("{doc}:{line}: `{command}`: {e}"));
+                }
+            }
+        }
+        for (number, line) in text.lines().enumerate() {
+            for name in unknown_cases(line) {
+                problems.push(format!(
+                    "{doc}:{}: names the case {name}, which does not exist",
+                    number + 1
                 ));
             }
         }
-    }
-    Ok(out)
-}
-
-/// What is wrong with the documented invocation `args` (subcommand first),
-/// given `usage(sub)`, the usage text of a subcommand (`None` when there is
-/// no such subcommand): an unknown subcommand, a flag its usage does not
-/// list, or `test` arguments its parser refuses. Arguments after a lone
-/// `--` belong to another program and are not checked.
-pub fn check_invocation(
-    args: &[String],
-    mut usage: impl FnMut(&str) -> Option<String>,
-) -> Result<(), String> {
-    let Some(sub) = args.first() else {
-        return Err("no subcommand".into());
-    };
-    let Some(text) = usage(sub) else {
-        return Err(format!("`raftlab {sub}` is not a subcommand"));
-    };
-    let own = args[1..].iter().take_while(|a| a.as_str() != "--");
-    for arg in own {
-        if let Some(flag) = arg.strip_prefix("--") {
-            let flag = format!("--{}", flag.split('=').next().unwrap_or(flag));
-            if !text.contains(&flag) {
-                return Err(format!("`raftlab {sub}` has no flag {flag}"));
-            }
-        }
-    }
-    if sub == "test" {
-        // `raftlab test` takes the variant flags itself (building the
-        // variant), and hands the rest to the parser checked here.
-        let mut rest: Vec<std::ffi::OsString> = Vec::new();
-        let mut words = args[1..].iter();
-        while let Some(w) = words.next() {
-            match w.split('=').next().unwrap_or(w) {
-                "--solution" | "--reference" => {}
-                "--file" | "--minus" | "--mutant" if !w.contains('=') => {
-                    words.next();
+        for excerpt in excerpts(Path::new(doc), &text) {
+            checked += 1;
+            let output = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&excerpt.command)
+                .current_dir(root)
+                .env("NO_COLOR", "1")
+                .stdin(std::process::Stdio::null())
+                .output();
+            match output {
+                Err(e) => problems.push(format!(
+                    "{doc}:{}: cannot run `{}`: {e}",
+                    excerpt.line, excerpt.command
+                )),
+                Ok(o) => {
+                    let all = format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&o.stdout),
+                        String::from_utf8_lossy(&o.stderr)
+                    );
+                    let stale = stale_lines(&excerpt.lines, &all);
+                    if !stale.is_empty() {
+                        problems.push(format!(
+                            "{doc}:{}: the output of `{}` no longer has: {}",
+                            excerpt.line,
+                            excerpt.command,
+                            stale.join(" | ")
+                        ));
+                    }
                 }
-                "--file" | "--minus" | "--mutant" => {}
-                _ => rest.push(w.into()),
             }
         }
-        crate::runner::parse_test_args(&rest).map_err(|e| format!("raftlab test: {e}"))?;
     }
-    Ok(())
+    Ok((problems, checked))
 }
 
 #[cfg(test)]
@@ -277,32 +451,80 @@ mod tests {
     }
 
     #[test]
-    fn raftlab_invocations_are_recognised() {
-        let args = |c: &str| raftlab_args(c).map(|v| v.join(" "));
-        assert_eq!(args("./raftlab_test.sh").as_deref(), Some("test"));
+    fn lab_invocations_are_recognised() {
         assert_eq!(
-            args("./raftlab_test.sh --validate").as_deref(),
-            Some("validate")
+            invocation("./raftlab_test.sh"),
+            Some(Invocation::Test(vec![]))
         );
         assert_eq!(
-            args("RUST_LOG=raft=debug ./raftlab_test.sh --case e3::x --seed 0x0").as_deref(),
-            Some("test --case e3::x --seed 0x0")
+            invocation("./raftlab_test.sh --validate --quick"),
+            Some(Invocation::Validate(vec!["--quick".into()]))
         );
         assert_eq!(
-            args("cargo run -q -p grader --bin raftlab -- skeleton --check").as_deref(),
-            Some("skeleton --check")
+            invocation("RUST_LOG=raft=debug ./raftlab_test.sh --case e3::x"),
+            Some(Invocation::Test(vec!["--case".into(), "e3::x".into()]))
         );
         assert_eq!(
-            args("rust-gdb --args target/debug/raftlab test --case e3::x").as_deref(),
-            None,
-            "a debugger's command line is not a raftlab invocation of its own"
+            invocation("cargo run -q -p instructor -- skeleton --check"),
+            Some(Invocation::Instructor(vec![
+                "skeleton".into(),
+                "--check".into()
+            ]))
         );
         assert_eq!(
-            args("target/debug/raftlab test --step E1").as_deref(),
-            Some("test --step E1")
+            invocation("rust-gdb --args target/raftlab-debug/raftlab-host run e3::x"),
+            None
         );
-        assert_eq!(args("cargo build -p grader --bin raftlab"), None);
-        assert_eq!(args("curl -s http://127.0.0.1:8001/kv/foo"), None);
+        assert_eq!(invocation("cargo build -p grader"), None);
+    }
+
+    #[test]
+    fn invocations_are_checked_by_their_parsers() {
+        let t = |s: &str| check(&invocation(s).unwrap());
+        assert_eq!(t("./raftlab_test.sh --step E3"), Ok(()));
+        assert!(t("./raftlab_test.sh --step E11").is_err());
+        assert!(t("./raftlab_test.sh --nope").is_err());
+        assert!(
+            t("./raftlab_test.sh --case e3::nothing_like_this")
+                .unwrap_err()
+                .contains("no case")
+        );
+        assert_eq!(t("./raftlab_test.sh --solution --part election"), Ok(()));
+        assert_eq!(
+            t("cargo run -q -p instructor -- exec --solution -- cargo test --release"),
+            Ok(())
+        );
+        assert!(t("cargo run -q -p instructor -- frobnicate").is_err());
+        assert!(t("cargo run -q -p instructor -- package").is_err());
+        assert_eq!(
+            t("cargo run -q -p instructor -- package /tmp/p --no-hints"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn case_names_in_text_must_exist() {
+        let first = grader::registry::all()[0].name;
+        assert!(
+            unknown_cases(&format!("see `{first}` and e1::no_such_case."))
+                .contains(&"e1::no_such_case".to_string())
+        );
+        assert!(unknown_cases(&format!("see `{first}`")).is_empty());
+        assert!(unknown_cases("std::fmt and raft::Message are not cases").is_empty());
+    }
+
+    #[test]
+    fn excerpts_follow_their_comment_and_match_modulo_times() {
+        let md = "a\n<!-- output of: ./raftlab_test.sh --list -->\n```text\nScore 5/5 · 0.3 s\nline two\n```\n";
+        let ex = excerpts(Path::new("d.md"), md);
+        assert_eq!(ex.len(), 1);
+        assert_eq!(ex[0].command, "./raftlab_test.sh --list");
+        assert_eq!(ex[0].lines, vec!["Score 5/5 · 0.3 s", "line two"]);
+        assert!(stale_lines(&ex[0].lines, "Score 5/5 · 1.7 s\nline two\n").is_empty());
+        assert_eq!(
+            stale_lines(&ex[0].lines, "Score 4/5 · 1.7 s\nline two\n"),
+            vec!["Score 5/5 · 0.3 s"]
+        );
     }
 
     #[test]
@@ -312,31 +534,5 @@ mod tests {
             "echo '# not a comment'"
         );
         assert_eq!(words("a 'b c' \"d\""), vec!["a", "b c", "d"]);
-    }
-
-    #[test]
-    fn invocations_are_checked_against_usage_and_parser() {
-        let usage = |sub: &str| match sub {
-            "test" => Some(crate::runner::TEST_USAGE.to_string()),
-            "exec" => Some("--solution --file".to_string()),
-            _ => None,
-        };
-        let v = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        assert_eq!(check_invocation(&v("test --step E3"), usage), Ok(()));
-        assert!(
-            check_invocation(&v("test --step E11"), usage).is_err(),
-            "the parser refuses E11"
-        );
-        assert!(
-            check_invocation(&v("test --nope"), usage)
-                .unwrap_err()
-                .contains("--nope")
-        );
-        assert!(check_invocation(&v("frobnicate"), usage).is_err());
-        assert_eq!(
-            check_invocation(&v("exec --solution -- cargo test --release"), usage),
-            Ok(()),
-            "flags after -- belong to the command run"
-        );
     }
 }

@@ -17,6 +17,7 @@
 pub mod archive;
 pub mod build;
 pub mod cli;
+pub mod docs;
 pub mod grade;
 pub mod gradescope;
 pub mod hidden;

@@ -326,6 +326,13 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> CheckResult {
             Err(e) => CheckResult::Failed(e),
         },
         "package" => package_check(root),
+        "docs" => match crate::docs::check_documents(root) {
+            Err(e) => CheckResult::Failed(e),
+            Ok((problems, checked)) if problems.is_empty() => CheckResult::Passed(format!(
+                "{checked} documented commands and output excerpts match the tools; every case named exists"
+            )),
+            Ok((problems, _)) => CheckResult::Failed(problems.join("\n    ")),
+        },
         other => CheckResult::Failed(format!("the check {other} is not available in this build")),
     }
 }
