@@ -10,4 +10,4 @@ pub mod step;
 pub use node::{LogView, NodeState, ProgressState, ProgressView, ReadyView, Status, role_name};
 pub use outcome::{Failure, Kind, Outcome};
 pub use seed::{Seed, mix};
-pub use step::{LAB_NAME, Part, Step};
+pub use step::{LAB_NAME, Part, Step, Track};

@@ -7,7 +7,9 @@ use std::fmt;
 /// `todo!("RaftLab Election Step1")`, and in the reference's markers.
 pub const LAB_NAME: &str = "RaftLab";
 
-/// One of the lab's holes in `raft/src/raft.rs`, in the guide's order.
+/// One of the lab's holes, in the guide's order: the ten of the core
+/// track in `raft/src/raft.rs`, then the deep track's (the paper's rules
+/// themselves, in `raft.rs` and `raft_log.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
     Election1,
@@ -20,10 +22,65 @@ pub enum Step {
     Replication2,
     Replication3,
     Replication4,
+    Deep1,
+    Deep2,
+    Deep3,
+    Deep4,
+    Deep5,
+    Deep6,
+}
+
+/// Which holes a package leaves for the student.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Track {
+    /// The ten holes around Raft's rules (the default).
+    #[default]
+    Core,
+    /// The rules themselves: the vote rule, the AppendEntries receiver,
+    /// the commit rule, fast log backup, persistence.
+    Deep,
+}
+
+impl Track {
+    pub const ALL: [Track; 2] = [Track::Core, Track::Deep];
+
+    /// The track's steps, in the guide's order.
+    pub fn steps(self) -> &'static [Step] {
+        match self {
+            Track::Core => &Step::ALL,
+            Track::Deep => &Step::DEEP,
+        }
+    }
+
+    /// `core` or `deep`, as typed on the command line.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Track::Core => "core",
+            Track::Deep => "deep",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Track, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "core" => Ok(Track::Core),
+            "deep" => Ok(Track::Deep),
+            _ => Err(format!("unknown track {s:?}: expected core or deep")),
+        }
+    }
 }
 
 impl Step {
-    /// Every step, in the order a student fills them.
+    /// The deep track's steps, in the guide's order.
+    pub const DEEP: [Step; 6] = [
+        Step::Deep1,
+        Step::Deep2,
+        Step::Deep3,
+        Step::Deep4,
+        Step::Deep5,
+        Step::Deep6,
+    ];
+
+    /// The core track's ten steps, in the order a student fills them.
     pub const ALL: [Step; 10] = [
         Step::Election1,
         Step::Election2,
@@ -50,6 +107,12 @@ impl Step {
             Step::Replication2 => "Replication Step2",
             Step::Replication3 => "Replication Step3",
             Step::Replication4 => "Replication Step4",
+            Step::Deep1 => "Deep Step1",
+            Step::Deep2 => "Deep Step2",
+            Step::Deep3 => "Deep Step3",
+            Step::Deep4 => "Deep Step4",
+            Step::Deep5 => "Deep Step5",
+            Step::Deep6 => "Deep Step6",
         }
     }
 
@@ -66,6 +129,26 @@ impl Step {
             Step::Replication2 => "R2",
             Step::Replication3 => "R3",
             Step::Replication4 => "R4",
+            Step::Deep1 => "D1",
+            Step::Deep2 => "D2",
+            Step::Deep3 => "D3",
+            Step::Deep4 => "D4",
+            Step::Deep5 => "D5",
+            Step::Deep6 => "D6",
+        }
+    }
+
+    /// Every step of both tracks.
+    pub fn every() -> impl Iterator<Item = Step> {
+        Step::ALL.into_iter().chain(Step::DEEP)
+    }
+
+    /// The track whose holes this step is.
+    pub fn track(self) -> Track {
+        if Step::DEEP.contains(&self) {
+            Track::Deep
+        } else {
+            Track::Core
         }
     }
 
@@ -80,6 +163,9 @@ impl Step {
             | Step::Election6 => Part::Election,
             Step::Replication1 | Step::Replication2 | Step::Replication3 | Step::Replication4 => {
                 Part::Replication
+            }
+            Step::Deep1 | Step::Deep2 | Step::Deep3 | Step::Deep4 | Step::Deep5 | Step::Deep6 => {
+                Part::Deep
             }
         }
     }
@@ -97,12 +183,12 @@ impl Step {
         let rest = message.strip_prefix("not yet implemented: ")?;
         let name = rest.strip_prefix(LAB_NAME)?.trim_start();
         let name = name.split(" (at ").next().unwrap_or(name).trim_end();
-        Step::ALL.into_iter().find(|s| s.name() == name)
+        Step::every().find(|s| s.name() == name)
     }
 
     /// Reads the exact name written in a marker (`Election Step1`).
     pub fn from_marker_name(text: &str) -> Option<Step> {
-        Step::ALL.into_iter().find(|step| step.name() == text)
+        Step::every().find(|step| step.name() == text)
     }
 
     /// Reads a step name as a person types it: the short name (`E1`, `r4`)
@@ -110,13 +196,13 @@ impl Step {
     /// case, spaces, `-` and `_`.
     pub fn parse(text: &str) -> Result<Step, String> {
         let wanted = normalize(text);
-        Step::ALL
-            .into_iter()
+        Step::every()
             .find(|step| normalize(step.short_name()) == wanted || normalize(step.name()) == wanted)
             .ok_or_else(|| {
                 format!(
-                    "unknown step {text:?} (expected one of {}, or a long name like \"Election Step1\")",
-                    Step::ALL.map(Step::short_name).join(", ")
+                    "unknown step {text:?} (expected one of {}, {}, or a long name like \"Election Step1\")",
+                    Step::ALL.map(Step::short_name).join(", "),
+                    Step::DEEP.map(Step::short_name).join(", ")
                 )
             })
     }
@@ -143,35 +229,47 @@ fn normalize(text: &str) -> String {
         .collect()
 }
 
-/// The two parts of the lab.
+/// The parts of the lab: the core track's two, and the deep track.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Part {
     Election,
     Replication,
+    Deep,
 }
 
 impl Part {
+    /// The core track's parts.
     pub const ALL: [Part; 2] = [Part::Election, Part::Replication];
+
+    /// The parts of `track`.
+    pub fn of_track(track: Track) -> &'static [Part] {
+        match track {
+            Track::Core => &Part::ALL,
+            Track::Deep => &[Part::Deep],
+        }
+    }
 
     /// `election` or `replication`, as typed on the command line.
     pub fn slug(self) -> &'static str {
         match self {
             Part::Election => "election",
             Part::Replication => "replication",
+            Part::Deep => "deep",
         }
     }
 
     /// The steps of this part, in the guide's order.
     pub fn steps(self) -> impl Iterator<Item = Step> {
-        Step::ALL.into_iter().filter(move |s| s.part() == self)
+        Step::every().filter(move |s| s.part() == self)
     }
 
     pub fn parse(s: &str) -> Result<Part, String> {
         match s.to_ascii_lowercase().as_str() {
             "election" | "e" => Ok(Part::Election),
             "replication" | "r" => Ok(Part::Replication),
+            "deep" | "d" => Ok(Part::Deep),
             _ => Err(format!(
-                "unknown part {s:?}: expected election or replication"
+                "unknown part {s:?}: expected election, replication or deep"
             )),
         }
     }
@@ -182,6 +280,7 @@ impl fmt::Display for Part {
         f.write_str(match self {
             Part::Election => "Election",
             Part::Replication => "Replication",
+            Part::Deep => "Deep",
         })
     }
 }

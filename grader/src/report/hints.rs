@@ -25,6 +25,12 @@ fn source(step: Step) -> &'static str {
         Step::Replication2 => include_str!("../../hints/R2.md"),
         Step::Replication3 => include_str!("../../hints/R3.md"),
         Step::Replication4 => include_str!("../../hints/R4.md"),
+        Step::Deep1 => include_str!("../../hints/D1.md"),
+        Step::Deep2 => include_str!("../../hints/D2.md"),
+        Step::Deep3 => include_str!("../../hints/D3.md"),
+        Step::Deep4 => include_str!("../../hints/D4.md"),
+        Step::Deep5 => include_str!("../../hints/D5.md"),
+        Step::Deep6 => include_str!("../../hints/D6.md"),
     }
 }
 
