@@ -621,3 +621,207 @@ pub fn note_changes(ctx: &mut Ctx, before: &NodeState, after: &NodeState) {
             .push(format!("n{} {field} {was} → {now}", after.id));
     }
 }
+
+// ── Election suites ──
+//
+// What the Election Step2, Step4, Step5 and Step6 suites share: the state
+// a campaign or a won election leaves, and ops that may run into a later
+// step's hole.
+
+/// Expect the votes of an election that has only the node's own vote, as
+/// `campaign` polls it.
+pub fn only_own_vote(s: &mut NodeState) {
+    s.votes.clear();
+    s.votes.insert(s.id, true);
+}
+
+/// Expect what a pre-vote campaign leaves (§9.6): `become_pre_candidate`
+/// (not a hole) keeps the term and the vote, forgets the leader and the
+/// last election's votes, and the node's own pre-vote is counted.
+pub fn after_pre_campaign(s: &mut NodeState) {
+    s.state = StateType::PreCandidate;
+    s.lead = 0;
+    only_own_vote(s);
+}
+
+/// Expect what a real campaign leaves (§5.2): a candidate of the next term
+/// that voted for itself, its own vote counted, after the library's
+/// `reset` (check with [`Expect::timeout_may_change`]).
+pub fn after_campaign(s: &mut NodeState) {
+    let term = s.term + 1;
+    after_reset(s, term);
+    s.vote = s.id;
+    s.state = StateType::Candidate;
+    only_own_vote(s);
+}
+
+/// Expect what `become_leader` (not a hole) leaves: a `reset` in the same
+/// term, itself as leader, its own progress replicating, every entry it
+/// inherited counted as a possible configuration change, and the empty
+/// entry of its term appended (§5.4.2, §8), committed at once when it is
+/// the only voter.
+pub fn after_become_leader(s: &mut NodeState) {
+    let term = s.term;
+    after_reset(s, term);
+    s.state = StateType::Leader;
+    s.lead = s.id;
+    let last = s.log.last_index();
+    s.pending_conf_index = last;
+    s.log.entries.push(Entry::new(term, last + 1, b""));
+    let me = s.id;
+    if let Some(pr) = s.progress.get_mut(&me) {
+        pr.state = ProgressState::Replicate;
+        pr.matched = last + 1;
+        pr.next_idx = last + 2;
+    }
+    commit_by_quorum(s);
+}
+
+/// Expect the commit a leader's `maybe_commit` makes: the highest index a
+/// majority of voters holds, if it is of the leader's term (§5.3, §5.4.2).
+pub fn commit_by_quorum(s: &mut NodeState) {
+    let mut matched: Vec<u64> = s
+        .voters
+        .iter()
+        .map(|id| s.progress.get(id).map_or(0, |pr| pr.matched))
+        .collect();
+    if matched.is_empty() {
+        return;
+    }
+    matched.sort_unstable_by(|a, b| b.cmp(a));
+    let index = matched[matched.len() / 2];
+    let term_at = index
+        .checked_sub(s.log.first_index)
+        .and_then(|i| s.log.entries.get(i as usize))
+        .map(|e| e.term);
+    if index > s.log.committed && term_at == Some(s.term) {
+        s.log.committed = index;
+    }
+}
+
+impl Node {
+    /// Steps `m` into the node, where it may run into the hole of a step
+    /// after the case's own. Returns `Ok(None)` when the step ran (and was
+    /// not refused), `Ok(Some(step))` when it stopped at that later step's
+    /// `todo!()`: the node stays as that step found it.
+    pub fn step_into_later_hole(self, ctx: &mut Ctx, m: Message) -> Result<Option<Step>, Failure> {
+        ctx.note(|| format!("deliver {}", trace_msg(&m)));
+        let shown = format!("{m:?}");
+        let reply = ctx.apply(&Op::Step {
+            id: self.id,
+            msg: m,
+        });
+        match reply {
+            Reply::Done => Ok(None),
+            r => match later_hole(ctx, &r) {
+                Some(step) => {
+                    ctx.note(|| format!("n{} reached the todo!() of {step}", self.id));
+                    Ok(Some(step))
+                }
+                None => Err(unexpected(self.id, &format!("step {shown}"), r)),
+            },
+        }
+    }
+
+    /// Hands the node's `Ready`, if it has one, to the application, which
+    /// persists it, sends its messages and advances.
+    pub fn ready(self, ctx: &mut Ctx) -> Result<Option<crate::model::ReadyView>, Failure> {
+        ctx.note(|| format!("n{} ready", self.id));
+        match ctx.apply(&Op::Ready { id: self.id }) {
+            Reply::Ready(rd) => Ok(rd.map(|rd| *rd)),
+            other => Err(unexpected(self.id, "hand over its Ready", other)),
+        }
+    }
+
+    /// The node's process dies and starts again from its storage, with a
+    /// new seed: everything not persisted is lost.
+    pub fn restart(self, ctx: &mut Ctx, seed: u64) -> Outcome {
+        ctx.note(|| format!("n{} crashes and restarts", self.id));
+        match ctx.apply(&Op::Crash { id: self.id }) {
+            Reply::Done => {}
+            other => return Err(unexpected(self.id, "crash", other)),
+        }
+        match ctx.apply(&Op::Restart { id: self.id, seed }) {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(self.id, "restart", other)),
+        }
+    }
+}
+
+/// A number in `0..below` drawn from the run's seed, different for each
+/// `salt`: the varying parameters of a case (terms, log lengths, which
+/// peer), so that a table of answers cannot pass under another seed.
+pub fn draw(ctx: &Ctx, salt: u64, below: u64) -> u64 {
+    mix(ctx.seed.0, salt) % below.max(1)
+}
+
+/// A log of `len` entries whose terms climb from 1 to at most `term`, as
+/// the log of a node at `term` may be: the terms drawn from the seed.
+pub fn log_up_to(ctx: &Ctx, salt: u64, len: u64, term: Term) -> Vec<Term> {
+    let mut terms = Vec::new();
+    let mut t = 1;
+    for i in 0..len {
+        if i > 0 && t < term && draw(ctx, mix(salt, i), 2) == 1 {
+            t += 1;
+        }
+        terms.push(t.min(term));
+    }
+    terms
+}
+
+#[cfg(test)]
+mod election_tests {
+    use super::*;
+
+    fn node(voters: &[NodeId], log_terms: &[Term], term: Term) -> NodeState {
+        let mut s = NodeState {
+            id: 1,
+            term,
+            voters: voters.to_vec(),
+            log: crate::model::LogView {
+                first_index: 1,
+                entries: entries_of_terms(log_terms),
+                ..Default::default()
+            },
+            ..NodeState::default()
+        };
+        for &id in voters {
+            s.progress.insert(id, ProgressView::default());
+        }
+        s
+    }
+
+    #[test]
+    fn a_single_voter_commits_its_empty_entry_at_once() {
+        let mut s = node(&[1], &[1, 1], 2);
+        after_become_leader(&mut s);
+        assert_eq!(
+            (s.state, s.lead, s.log.last_index()),
+            (StateType::Leader, 1, 3)
+        );
+        assert_eq!(s.log.committed, 3);
+        assert_eq!(s.pending_conf_index, 2);
+        let me = &s.progress[&1];
+        assert_eq!(
+            (me.matched, me.next_idx, me.state),
+            (3, 4, ProgressState::Replicate)
+        );
+    }
+
+    #[test]
+    fn a_leader_of_three_waits_for_a_follower() {
+        let mut s = node(&[1, 2, 3], &[1], 2);
+        after_become_leader(&mut s);
+        assert_eq!(s.log.committed, 0);
+        // A follower holding the new entry makes a majority; an old term's
+        // entry is never committed by counting (§5.4.2).
+        s.progress.get_mut(&2).unwrap().matched = 2;
+        commit_by_quorum(&mut s);
+        assert_eq!(s.log.committed, 2);
+        let mut old = node(&[1, 2, 3], &[1, 1], 2);
+        old.progress.get_mut(&1).unwrap().matched = 2;
+        old.progress.get_mut(&2).unwrap().matched = 2;
+        commit_by_quorum(&mut old);
+        assert_eq!(old.log.committed, 0);
+    }
+}

@@ -3,14 +3,26 @@
 //! (the way etcd's paper tests do).
 
 pub mod e1;
+pub mod e2;
 pub mod e3;
+pub mod e4;
+pub mod e5;
+pub mod e6;
 
 use crate::cases::{Case, Ctx};
 use crate::model::{Kind, Outcome, Step};
 
 /// Every step case, Election Step1 first.
 pub fn cases() -> Vec<Case> {
-    [e1::cases(), e3::cases()].concat()
+    [
+        e1::cases(),
+        e2::cases(),
+        e3::cases(),
+        e4::cases(),
+        e5::cases(),
+        e6::cases(),
+    ]
+    .concat()
 }
 
 /// A case of `step`: `name` is `e3::...`, `purpose` one sentence, `uses`
