@@ -252,6 +252,14 @@ fn classify_failure(case: &Case, f: &Failure) -> (Status, String) {
             Status::Todo,
             format!("not implemented yet: the case reached the todo!() of {own}"),
         ),
+        (Some(hole), Kind::Scenario(part)) if hole.part() == part => (
+            Status::Blocked(hole),
+            format!(
+                "reached the todo!() of {hole}: the {} scenarios need every {} step",
+                part.slug(),
+                part.slug()
+            ),
+        ),
         (Some(hole), _) => {
             let why = case
                 .why_it_uses(hole)

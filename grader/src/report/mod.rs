@@ -296,11 +296,12 @@ impl Report {
         })
     }
 
-    /// `election (6 × 100 seeds)`.
+    /// `election (6 × 100 seeds)`: every scenario of the part, whether or
+    /// not all of them ran (an item's runs stop at its first failure).
     fn scenario_label(&self, item: &ItemResult, part: Part) -> String {
-        match item.cases.len() {
-            0 => part.slug().to_string(),
-            n => format!("{} ({n} × {})", part.slug(), item.item.seeds),
+        match (item.cases.len(), crate::registry::scenarios_of(part).count()) {
+            (0, _) => part.slug().to_string(),
+            (_, n) => format!("{} ({n} × {})", part.slug(), item.item.seeds),
         }
     }
 
