@@ -118,7 +118,7 @@ death_note() {
 # Starts node $1 and waits until it serves /status (or dies). Prints one
 # line either way; fails if it died.
 start_node() {
-  local i=$1 pid log from args=()
+  local i=$1 pid log from answer args=()
   pid=$(running_pid "$i")
   if [ -n "$pid" ]; then
     say "node $i is already running (pid $pid)"
@@ -151,10 +151,19 @@ start_node() {
       death_note "$log" "$from"
       return 1
     fi
-    if "$kv_bin" --nodes "$(http_addr "$i")" endpoint status >/dev/null 2>&1; then
-      say "started node $i (pid $pid): http://$(http_addr "$i"), log $log"
-      return 0
-    fi
+    answer=$("$kv_bin" --nodes "$(http_addr "$i")" endpoint status 2>/dev/null | tail -n 1 || true)
+    case $answer in
+      *"down ("* | "") ;;
+      *"is starting"*)
+        say "started node $i (pid $pid): http://$(http_addr "$i"), log $log; it asks its peers whether it may join"
+        waiting="$waiting $i"
+        return 0
+        ;;
+      *)
+        say "started node $i (pid $pid): http://$(http_addr "$i"), log $log"
+        return 0
+        ;;
+    esac
     sleep 0.1
   done
   say "node $i (pid $pid) runs but does not answer on http://$(http_addr "$i") after 10 s; see $log"
@@ -211,6 +220,32 @@ wait_for_leader() {
   return 1
 }
 
+# The nodes started that were still asking their peers whether they may
+# join: once the cluster has a leader, each must serve or say why not.
+waiting=""
+settle_waiting() {
+  local i pid answer ok=0
+  for i in $waiting; do
+    # Bounded: 100 x 0.1 s.
+    for _ in $(seq 1 100); do
+      pid=$(running_pid "$i")
+      if [ -z "$pid" ]; then
+        rm -f "$(pid_file "$i")"
+        say "node $i stopped; from $(log_file "$i"):"
+        tail -n 1 "$(log_file "$i")" | fold -s -w 100 | sed 's/^/    /'
+        ok=1
+        break
+      fi
+      answer=$("$kv_bin" --nodes "$(http_addr "$i")" endpoint status 2>/dev/null | tail -n 1 || true)
+      case $answer in
+        *"is starting"* | *"down ("* | "") sleep 0.1 ;;
+        *) break ;;
+      esac
+    done
+  done
+  return $ok
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
@@ -225,6 +260,7 @@ case $cmd in
       for i in $(known_ids); do start_node "$i" || failed=1; done
     fi
     wait_for_leader || failed=1
+    settle_waiting || failed=1
     [ "$failed" = 0 ] || exit 1
     say "try: curl -X PUT -d test http://$(http_addr "$(known_ids | head -n 1)")/kv/foo"
     ;;
@@ -277,6 +313,7 @@ case $cmd in
     mkdir -p "$run_dir/node$next"
     echo "$peers" >"$run_dir/node$next/join-peers"
     start_node "$next" || exit 1
+    settle_waiting || exit 1
     say "node $next catches up; promoting it once it has (kv member promote $next)"
     kvc member promote "$next" --wait 120 || exit 1
     say "node $next is a voter"

@@ -57,7 +57,7 @@ use crate::state::{
     Applied, Command, KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemberContext, Membership, Op,
     RequestId,
 };
-use crate::storage::{Bootstrap, DiskStorage, REPLACE_ADVICE, Recovery};
+use crate::storage::{Bootstrap, DiskStorage, Recovery, replace_advice};
 use crate::transport::{self, Inbound, Transport};
 
 /// How a node runs.
@@ -332,47 +332,88 @@ fn decide_start(cfg: &NodeConfig, rx: &Receiver<Event>) -> Result<(Bootstrap, Co
         fresh: true,
         ..ClusterView::default()
     };
+    // Probes run on a thread of their own, so that this one keeps
+    // answering the peers that probe us meanwhile: two new nodes probing
+    // each other must not wait on each other.
+    let (answers_tx, answers_rx) = mpsc::channel::<(NodeId, Result<ClusterView, String>)>();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        let others = others.clone();
+        thread::Builder::new()
+            .name(format!("n{id}-probe"))
+            .spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    for (&peer, &addr) in &others {
+                        let answer =
+                            transport::probe(addr, Duration::from_millis(500)).and_then(|b| {
+                                ClusterView::decode(&b).map_err(|e| format!("a bad answer: {e}"))
+                            });
+                        if answers_tx.send((peer, answer)).is_err() {
+                            return;
+                        }
+                    }
+                    thread::sleep(PROBE_INTERVAL);
+                }
+            })
+            .map_err(|e| format!("cannot start the probe thread: {e}"))?;
+    }
+    let result = wait_for_answers(cfg, &mine, &my_view, rx, &answers_rx);
+    stop.store(true, Ordering::SeqCst);
+    result
+}
+
+/// Answers what arrives on `rx` while the probes come back on `answers`,
+/// until [`judge_answers`] decides.
+fn wait_for_answers(
+    cfg: &NodeConfig,
+    mine: &Bootstrap,
+    my_view: &ClusterView,
+    rx: &Receiver<Event>,
+    answers_rx: &Receiver<(NodeId, Result<ClusterView, String>)>,
+) -> Result<(Bootstrap, ConfState), String> {
+    let id = cfg.id;
     let started = Instant::now();
     let mut last_report = started;
     let mut answers: BTreeMap<NodeId, Result<ClusterView, String>> = BTreeMap::new();
     loop {
-        // Answer those who ask us meanwhile: we know nothing yet.
-        while let Ok(ev) = rx.try_recv() {
-            match ev {
-                Event::Peer(Inbound::Probe(reply)) => {
-                    let _ = reply.try_send(my_view.encode());
-                }
-                Event::Client(_, reply) => {
-                    let _ = reply.send(
-                        Response::error(
-                            503,
-                            format!(
-                                "node {id} is starting: it is asking its peers whether it may \
-                                 join (see its log)"
-                            ),
-                        )
-                        .with_header("Retry-After", "1"),
-                    );
-                }
-                Event::Peer(_) => {}
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(Event::Peer(Inbound::Probe(reply))) => {
+                // We know nothing yet.
+                let _ = reply.try_send(my_view.encode());
+            }
+            Ok(Event::Client(_, reply)) => {
+                let _ = reply.send(
+                    Response::error(
+                        503,
+                        format!(
+                            "node {id} is starting: it is asking its peers whether it may join \
+                             (see its log)"
+                        ),
+                    )
+                    .with_header("Retry-After", "1"),
+                );
+            }
+            Ok(Event::Peer(_)) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err("every event source stopped".to_string());
             }
         }
-        for (&peer, &addr) in &others {
-            let answer = transport::probe(addr, Duration::from_millis(500))
-                .and_then(|b| ClusterView::decode(&b).map_err(|e| format!("a bad answer: {e}")));
+        let mut fresh_answers = false;
+        while let Ok((peer, answer)) = answers_rx.try_recv() {
             answers.insert(peer, answer);
+            fresh_answers = true;
         }
-        match judge_answers(cfg, &mine, &answers)? {
-            Some(start) => return Ok(start),
-            None if started.elapsed() >= cfg.join_timeout => {
-                return Err(format!(
-                    "node {id} has no data directory yet, and in {:?} its peers did not tell \
-                     whether it may start: {}",
-                    cfg.join_timeout,
-                    describe_answers(&answers)
-                ));
-            }
-            None => {}
+        if fresh_answers && let Some(start) = judge_answers(cfg, mine, &answers)? {
+            return Ok(start);
+        }
+        if started.elapsed() >= cfg.join_timeout {
+            return Err(format!(
+                "node {id} has no data directory yet, and in {:?} its peers did not tell \
+                 whether it may start: {}",
+                cfg.join_timeout,
+                describe_answers(&answers)
+            ));
         }
         if last_report.elapsed() >= Duration::from_secs(5) {
             info!(
@@ -382,7 +423,6 @@ fn decide_start(cfg: &NodeConfig, rx: &Receiver<Event>) -> Result<(Bootstrap, Co
             );
             last_report = Instant::now();
         }
-        thread::sleep(PROBE_INTERVAL);
     }
 }
 
@@ -407,10 +447,7 @@ pub fn judge_answers(
     answers: &BTreeMap<NodeId, Result<ClusterView, String>>,
 ) -> Result<Option<(Bootstrap, ConfState)>, String> {
     let id = cfg.id;
-    let replace = format!(
-        "Data a node acknowledged (entries, votes) must not vanish from under its id. {}",
-        REPLACE_ADVICE.replace("ID", &id.to_string())
-    );
+    let replace = replace_advice(Some(id));
     let mut all_fresh = true;
     for (peer, answer) in answers {
         let Ok(v) = answer else {
@@ -472,7 +509,8 @@ pub fn judge_answers(
             None => {}
         }
     }
-    if !cfg.join && all_fresh {
+    let others = cfg.peers.keys().filter(|p| **p != id).count();
+    if !cfg.join && all_fresh && answers.len() == others {
         info!(
             "every peer is new: starting cluster {:016x}",
             mine.cluster_id

@@ -112,7 +112,7 @@ impl fmt::Display for OpenError {
                  acknowledged (entries, votes) may be lost, and a node that forgot them must \
                  not rejoin under its old id. {}",
                 path.display(),
-                REPLACE_ADVICE
+                replace_advice(None)
             ),
             OpenError::WrongNode {
                 path,
@@ -130,13 +130,18 @@ impl fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
-/// What to do with a node whose data is lost or damaged, as the refusal
-/// messages say it.
-pub const REPLACE_ADVICE: &str = "In a cluster, replace it with a new member: on a running \
-     node, `kv member remove ID`, then `kv member add PEER_ADDR --http HTTP_ADDR`, and start \
-     the new member with an empty data directory and the command `kv member add` prints; it \
-     catches up as a learner, then `kv member promote NEW_ID`. A one-node cluster has no \
-     other copy: restore the directory from a backup (`kv snapshot save` makes one).";
+/// What to do with node `id` (or any node) whose data is lost or damaged,
+/// as the refusal messages say it.
+pub fn replace_advice(id: Option<NodeId>) -> String {
+    let id = id.map_or("ID".to_string(), |id| id.to_string());
+    format!(
+        "In a cluster, replace it with a new member: `kv member remove {id}`, then `kv member \
+         add PEER_ADDR --http HTTP_ADDR`, start the new member with an empty data directory \
+         as that command prints, and once it has caught up, `kv member promote NEW_ID`. A \
+         one-node cluster has no other copy: restore the directory from a backup (`kv snapshot \
+         save` makes one)."
+    )
+}
 
 /// The cluster a data directory belongs to: written once, when the
 /// directory is created, identical on every first member, and copied by

@@ -413,9 +413,9 @@ fn print_members(view: &Value) {
         let s = |k: &str| m[k].as_str().unwrap_or("-").to_string();
         println!(
             "{:>3} {:<8} {:<8} {:<22} {:<22} {:>8} {:<9}",
-            m["id"],
+            m["id"].to_string(),
             s("role"),
-            m["started"],
+            m["started"].to_string(),
             s("peer"),
             if s("http").is_empty() {
                 "-".into()
