@@ -32,7 +32,6 @@ pub mod client;
 pub mod codec;
 pub mod crc32;
 pub mod http;
-pub mod json;
 pub mod lincheck;
 pub mod node;
 pub mod state;
