@@ -296,6 +296,13 @@ fn send_loop(peer: NodeId, addr: SocketAddr, rx: Receiver<Message>, deliver: Del
                 Err(_) => break,
             }
         }
+        // A peer that restarted closed our old connection; writing to it
+        // would "succeed" into the kernel's buffer and be lost, and the
+        // first messages after a restart are often votes. Notice it first.
+        if conn.as_ref().is_some_and(|w| !still_open(w.get_ref())) {
+            debug!("the connection to node {peer} was closed by the other side; reconnecting");
+            conn = None;
+        }
         if conn.is_none() {
             let backing_off = last_failure.is_some_and(|t| t.elapsed() < RECONNECT_BACKOFF);
             if !backing_off {
@@ -338,6 +345,17 @@ fn send_loop(peer: NodeId, addr: SocketAddr, rx: Receiver<Message>, deliver: Del
             }
         }
     }
+}
+
+/// Whether the other side still has the connection open. It never writes
+/// on it, so anything to read means it closed (or reset) it.
+fn still_open(s: &TcpStream) -> bool {
+    if s.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    let open = matches!(s.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    open && s.set_nonblocking(false).is_ok()
 }
 
 fn connect(addr: SocketAddr) -> std::io::Result<BufWriter<TcpStream>> {
