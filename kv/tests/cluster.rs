@@ -442,17 +442,17 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
     // node without a quorum answers 503.
     let mut c = Cluster::prepare("bad-input", 3, &[]);
     c.spawn(1);
-    // Alone of three, node 1 can never elect a leader.
-    wait_for("node 1 to answer", &mut c, |c| c.status(1));
-    let resp = c.http(1).request("PUT", "/kv/x", b"1").expect("a response");
+    // Alone of three and new, node 1 waits for its peers before it
+    // starts, and says so.
+    let resp = wait_for("node 1 to answer", &mut c, |c| {
+        c.http(1).request("PUT", "/kv/x", b"1").ok()
+    });
     assert_eq!(resp.status, 503, "{}", resp.body_text());
     assert!(
-        resp.body_text().contains("no leader"),
+        resp.body_text().contains("is starting"),
         "{}",
         resp.body_text()
     );
-    let resp = c.http(1).request("GET", "/kv/x", b"").expect("a response");
-    assert_eq!(resp.status, 503, "{}", resp.body_text());
 
     c.spawn(2);
     c.spawn(3);
@@ -509,6 +509,22 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
     }
     assert_eq!(must_get(&mut client, "keep").as_deref(), Some("me"));
     assert_eq!(must_get(&mut client, "big"), None);
+
+    // Without a quorum, writes and reads get 503 and the reason.
+    c.kill(2);
+    c.kill(3);
+    for (method, body) in [("PUT", &b"1"[..]), ("GET", &b""[..])] {
+        let resp = wait_for("node 1 to know it has no leader", &mut c, |c| {
+            let r = c.http(1).request(method, "/kv/x", body).ok()?;
+            (r.status != 504).then_some(r)
+        });
+        assert_eq!(resp.status, 503, "{method}: {}", resp.body_text());
+        assert!(
+            resp.body_text().contains("no leader"),
+            "{method}: {}",
+            resp.body_text()
+        );
+    }
 }
 
 /// A tiny seeded generator for the workload (splitmix64).
