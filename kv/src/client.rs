@@ -202,3 +202,44 @@ pub fn parse_nodes(list: &str) -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_live_nodes_reason_beats_a_refused_connection() {
+        // One address refuses connections (nothing listens there), the
+        // other answers 503 "no leader known": after retrying both, the
+        // client reports what the live node said.
+        let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead_addr = dead.local_addr().unwrap().to_string();
+        drop(dead);
+        let live = TcpListener::bind("127.0.0.1:0").unwrap();
+        let live_addr = live.local_addr().unwrap().to_string();
+        // Bounded: the server answers at most 50 connections.
+        std::thread::spawn(move || {
+            for stream in live.incoming().take(50) {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf);
+                let body = "error: no leader known (term 3)\n";
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: {}\r\nConnection: \
+                     close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        // The dead node is asked last, so its error is the latest one.
+        let mut client = KvClient::new(&[live_addr, dead_addr], Duration::from_secs(2));
+        client.retry_for = Duration::from_millis(300);
+        match client.put(b"k", b"v") {
+            Outcome::Failed(why) => assert!(why.contains("no leader known"), "{why}"),
+            other => panic!("got {other:?}"),
+        }
+    }
+}

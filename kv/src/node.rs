@@ -2008,4 +2008,268 @@ mod tests {
             }
         }
     }
+
+    fn req_q(method: &str, path: &str, query: &str) -> Request {
+        Request {
+            query: query.into(),
+            ..req(method, path, b"")
+        }
+    }
+
+    #[test]
+    fn membership_prefix_and_snapshot_routes() {
+        let cases: Vec<(Request, ClientRequest)> = vec![
+            (req("GET", "/members", b""), ClientRequest::Members),
+            (
+                req_q(
+                    "POST",
+                    "/members",
+                    "peer=127.0.0.1:7004&http=127.0.0.1%3A8004",
+                ),
+                ClientRequest::MemberAdd {
+                    id: None,
+                    peer: "127.0.0.1:7004".into(),
+                    http: "127.0.0.1:8004".into(),
+                },
+            ),
+            (
+                req_q("POST", "/members", "peer=127.0.0.1:7009&id=9"),
+                ClientRequest::MemberAdd {
+                    id: Some(9),
+                    peer: "127.0.0.1:7009".into(),
+                    http: String::new(),
+                },
+            ),
+            (
+                req("DELETE", "/members/3", b""),
+                ClientRequest::MemberRemove { id: 3 },
+            ),
+            (
+                req("POST", "/members/4/promote", b""),
+                ClientRequest::MemberPromote { id: 4 },
+            ),
+            (
+                req_q("GET", "/kv/ab", "prefix&limit=5"),
+                ClientRequest::Scan {
+                    prefix: b"ab".to_vec(),
+                    limit: 5,
+                },
+            ),
+            (
+                req_q("GET", "/kv", "prefix"),
+                ClientRequest::Scan {
+                    prefix: vec![],
+                    limit: DEFAULT_SCAN_LIMIT,
+                },
+            ),
+            (req("GET", "/snapshot", b""), ClientRequest::Snapshot),
+            (
+                req("POST", "/debug/partition", b"2, 3"),
+                ClientRequest::Partition {
+                    peers: BTreeSet::from([2, 3]),
+                },
+            ),
+        ];
+        for (i, (r, want)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                parse_client_request(&r),
+                Ok(want),
+                "case #{i}: {} {}?{}",
+                r.method,
+                r.path,
+                r.query
+            );
+        }
+        let bad: [(Request, u16); 7] = [
+            (req_q("POST", "/members", "http=127.0.0.1:1"), 400),
+            (req_q("POST", "/members", "peer=nowhere"), 400),
+            (req_q("POST", "/members", "peer=127.0.0.1:1&id=0"), 400),
+            (req("DELETE", "/members/x", b""), 400),
+            (req("GET", "/members/4/promote", b""), 405),
+            (req_q("GET", "/kv/a", "prefix&limit=0"), 400),
+            (req_q("PUT", "/kv/a", "prefix"), 405),
+        ];
+        for (i, (r, want)) in bad.into_iter().enumerate() {
+            match parse_client_request(&r) {
+                Err(resp) => assert_eq!(resp.status, want, "case #{i}: {}", r.path),
+                Ok(got) => panic!("case #{i}: {got:?} accepted"),
+            }
+        }
+    }
+
+    fn first_members() -> BTreeMap<NodeId, SocketAddr> {
+        (1..=3)
+            .map(|id| (id, SocketAddr::from(([127, 0, 0, 1], 7000 + id as u16))))
+            .collect()
+    }
+
+    /// What node `from` says: its cluster, whether it is new, whether it
+    /// leads, and which members have run.
+    fn view(from: NodeId, fresh: bool, is_leader: bool, started: &[NodeId]) -> ClusterView {
+        let boot = Bootstrap::new(
+            first_members()
+                .iter()
+                .map(|(id, a)| (*id, a.to_string()))
+                .collect(),
+        );
+        let mut members = Membership::bootstrap(&boot.members);
+        for id in started {
+            if let Some(m) = members.members.get_mut(id) {
+                m.started = true;
+            }
+        }
+        ClusterView {
+            node: from,
+            cluster_id: boot.cluster_id,
+            fresh,
+            is_leader,
+            leader: if is_leader { from } else { 0 },
+            commit: if fresh { 0 } else { 10 },
+            bootstrap: boot,
+            members,
+        }
+    }
+
+    #[test]
+    fn a_node_without_a_log_starts_only_when_its_peers_allow() {
+        // Node 1 has no log. Whether it may start depends on what nodes 2
+        // and 3 say; `None` in a row is a peer that did not answer.
+        let cfg = NodeConfig::new(
+            1,
+            first_members(),
+            "127.0.0.1:8001".parse().unwrap(),
+            "d".into(),
+        );
+        let mine = Bootstrap::new(
+            first_members()
+                .iter()
+                .map(|(id, a)| (*id, a.to_string()))
+                .collect(),
+        );
+        #[derive(Debug, PartialEq)]
+        enum Want {
+            Start,
+            Wait,
+            Refuse(&'static str),
+        }
+        let mut removed = view(2, false, true, &[1, 2, 3]);
+        removed.members.members.remove(&1);
+        removed.members.removed.insert(1);
+        let mut other_cluster = view(2, false, false, &[2]);
+        other_cluster.cluster_id ^= 1;
+        let cases: Vec<(&str, Vec<Option<ClusterView>>, Want)> = vec![
+            (
+                "every peer is new",
+                vec![
+                    Some(view(2, true, false, &[])),
+                    Some(view(3, true, false, &[])),
+                ],
+                Want::Start,
+            ),
+            (
+                "one peer new, one silent",
+                vec![Some(view(2, true, false, &[])), None],
+                Want::Wait,
+            ),
+            (
+                "a follower says node 1 ran",
+                vec![Some(view(2, false, false, &[1, 2])), None],
+                Want::Refuse("has run before"),
+            ),
+            (
+                "the leader says node 1 never ran",
+                vec![Some(view(2, false, true, &[2, 3])), None],
+                Want::Start,
+            ),
+            (
+                "a follower says node 1 never ran: it may lag",
+                vec![Some(view(2, false, false, &[2])), None],
+                Want::Wait,
+            ),
+            (
+                "node 1 was removed",
+                vec![Some(removed), None],
+                Want::Refuse("was removed"),
+            ),
+            (
+                "another cluster",
+                vec![Some(other_cluster), None],
+                Want::Refuse("same --peers"),
+            ),
+            ("nobody answers", vec![None, None], Want::Wait),
+        ];
+        for (name, answers, want) in cases {
+            let answers: BTreeMap<NodeId, Result<ClusterView, String>> = answers
+                .into_iter()
+                .zip(2..)
+                .map(|(a, id)| (id, a.ok_or_else(|| "refused".to_string())))
+                .collect();
+            let got = match judge_answers(&cfg, &mine, &answers) {
+                Ok(Some(_)) => Want::Start,
+                Ok(None) => Want::Wait,
+                Err(e) => {
+                    if let Want::Refuse(text) = want {
+                        assert!(e.contains(text), "{name}: {e}");
+                        continue;
+                    }
+                    panic!("{name}: refused: {e}");
+                }
+            };
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_new_member_starts_only_once_the_cluster_lists_it() {
+        let mut peers = first_members();
+        peers.insert(4, "127.0.0.1:7004".parse().unwrap());
+        let mut cfg = NodeConfig::new(4, peers, "127.0.0.1:8004".parse().unwrap(), "d".into());
+        cfg.join = true;
+        let mine = Bootstrap::default();
+        let not_yet = view(2, false, true, &[1, 2, 3]);
+        let mut listed = not_yet.clone();
+        listed.members.members.insert(
+            4,
+            crate::state::Member {
+                peer: "127.0.0.1:7004".into(),
+                learner: true,
+                ..Default::default()
+            },
+        );
+        let one = |v: ClusterView| BTreeMap::from([(2, Ok(v))]);
+        let err = judge_answers(&cfg, &mine, &one(not_yet)).unwrap_err();
+        assert!(err.contains("kv member add"), "{err}");
+        let (boot, cs) = judge_answers(&cfg, &mine, &one(listed.clone()))
+            .unwrap()
+            .expect("it may start");
+        assert_eq!(boot, listed.bootstrap, "it copies the cluster's bootstrap");
+        assert_eq!(cs.voters, vec![1, 2, 3]);
+        listed.members.members.get_mut(&4).unwrap().started = true;
+        let err = judge_answers(&cfg, &mine, &one(listed)).unwrap_err();
+        assert!(err.contains("has run before"), "{err}");
+    }
+
+    #[test]
+    fn views_and_snapshot_files_round_trip() {
+        let v = view(2, false, true, &[1, 3]);
+        assert_eq!(ClusterView::decode(&v.encode()).unwrap(), v);
+        assert!(ClusterView::decode(&[9]).is_err());
+
+        let mut kv = KvStore::with_members(v.members.clone());
+        kv.apply(Command {
+            id: RequestId { nonce: 1, seq: 1 },
+            op: Op::Put {
+                key: vec![0xff],
+                value: b"x".to_vec(),
+            },
+        });
+        let file = snapshot_file(42, &kv.snapshot());
+        let (index, back) = read_snapshot_file(&file).unwrap();
+        assert_eq!((index, &back), (42, &kv));
+        let mut damaged = file.clone();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 1;
+        assert!(read_snapshot_file(&damaged).is_err());
+        assert!(read_snapshot_file(b"garbage").is_err());
+    }
 }

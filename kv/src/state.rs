@@ -600,4 +600,112 @@ mod tests {
         assert_eq!(RequestId::from_bytes(&id.to_bytes()), Some(id));
         assert_eq!(RequestId::from_bytes(b"short"), None);
     }
+
+    #[test]
+    fn membership_changes_are_checked_alike_everywhere() {
+        // One change at a time, as every node applies it: learners first,
+        // ids never used twice, never the last voter removed.
+        let mut m = Membership::bootstrap(&[(1, "a:1".into()), (2, "a:2".into())]);
+        let cc = |change_type, node_id| ConfChange {
+            change_type,
+            node_id,
+            context: vec![],
+        };
+        let ctx = |peer: &str| MemberContext {
+            peer: peer.into(),
+            ..MemberContext::default()
+        };
+        let refused = |m: &Membership, c: ConfChange, x: &MemberContext, why: &str| {
+            let err = m.check(&c, x).expect_err(why);
+            assert!(err.contains(why), "{c:?}: {err}");
+        };
+        refused(
+            &m,
+            cc(ConfChangeType::AddNode, 3),
+            &ctx(""),
+            "add it as a learner first",
+        );
+        refused(
+            &m,
+            cc(ConfChangeType::AddLearnerNode, 3),
+            &ctx(""),
+            "peer address",
+        );
+        refused(
+            &m,
+            cc(ConfChangeType::AddLearnerNode, 3),
+            &ctx("a:1"),
+            "already uses",
+        );
+        refused(
+            &m,
+            cc(ConfChangeType::AddLearnerNode, 2),
+            &ctx("a:9"),
+            "already a member",
+        );
+        let add3 = cc(ConfChangeType::AddLearnerNode, 3);
+        m.check(&add3, &ctx("a:3")).unwrap();
+        m.apply(&add3, &ctx("a:3"));
+        assert_eq!((m.voters(), m.learners()), (vec![1, 2], vec![3]));
+        let promote = cc(ConfChangeType::AddNode, 3);
+        m.check(&promote, &ctx("")).unwrap();
+        m.apply(&promote, &ctx(""));
+        refused(
+            &m,
+            cc(ConfChangeType::AddNode, 3),
+            &ctx(""),
+            "already a voter",
+        );
+        for id in [1, 2] {
+            let remove = cc(ConfChangeType::RemoveNode, id);
+            m.check(&remove, &ctx("")).unwrap();
+            m.apply(&remove, &ctx(""));
+        }
+        assert_eq!(m.voters(), vec![3]);
+        refused(
+            &m,
+            cc(ConfChangeType::RemoveNode, 3),
+            &ctx(""),
+            "only voter",
+        );
+        refused(
+            &m,
+            cc(ConfChangeType::RemoveNode, 1),
+            &ctx(""),
+            "not a member",
+        );
+        refused(
+            &m,
+            cc(ConfChangeType::AddLearnerNode, 1),
+            &ctx("a:1"),
+            "never used again",
+        );
+        assert_eq!(m.next_id(), 4);
+        // The membership travels in snapshots.
+        let kv = KvStore::with_members(m.clone());
+        assert_eq!(KvStore::restore(&kv.snapshot()).unwrap().members, m);
+    }
+
+    #[test]
+    fn prefix_scans_stop_at_the_prefix_and_the_limit() {
+        let mut kv = KvStore::default();
+        for (i, k) in ["a", "ab", "abc", "abd", "b"].iter().enumerate() {
+            kv.apply(put(i as u64 + 1, k, "v"));
+        }
+        let keys = |pairs: Vec<Pair<'_>>| -> Vec<String> {
+            pairs
+                .iter()
+                .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+                .collect()
+        };
+        let (pairs, more) = kv.scan_prefix(b"ab", 10);
+        assert_eq!(
+            (keys(pairs), more),
+            (vec!["ab".into(), "abc".into(), "abd".into()], false)
+        );
+        let (pairs, more) = kv.scan_prefix(b"ab", 2);
+        assert_eq!((keys(pairs), more), (vec!["ab".into(), "abc".into()], true));
+        assert_eq!(kv.scan_prefix(b"", 100).0.len(), 5);
+        assert!(kv.scan_prefix(b"c", 100).0.is_empty());
+    }
 }
