@@ -124,6 +124,14 @@ start_node() {
     say "node $i is already running (pid $pid)"
     return
   fi
+  answer=$("$kv_bin" --nodes "$(http_addr "$i")" endpoint status 2>/dev/null | tail -n 1 || true)
+  case $answer in
+    *"down ("* | "") ;;
+    *)
+      say "something already answers on http://$(http_addr "$i"): another cluster (another workspace?); stop it first"
+      return 1
+      ;;
+  esac
   mkdir -p "$run_dir/node$i"
   if [ -f "$run_dir/node$i/join-peers" ]; then
     args=(--join --peers "$(cat "$run_dir/node$i/join-peers")")
@@ -133,6 +141,7 @@ start_node() {
   log=$(log_file "$i")
   touch "$log"
   from=$(wc -c <"$log")
+  echo "$from" >"$run_dir/node$i/log-offset"
   # A session of its own (setsid, where there is one): Ctrl-C in this
   # terminal must not reach the nodes.
   local launcher=""
@@ -193,9 +202,9 @@ leader_id() {
   kvc endpoint status 2>/dev/null | awk '$3 == "leader" { print $2; exit }'
 }
 
-# Waits for a leader; stops early, showing why, when the nodes died.
+# Waits for a leader; stops at once, showing why, when a node died.
 wait_for_leader() {
-  local id i alive
+  local id i died
   # Bounded: 100 x 0.2 s.
   for _ in $(seq 1 100); do
     id=$(leader_id || true)
@@ -203,17 +212,19 @@ wait_for_leader() {
       say "node $id is the leader"
       return
     fi
-    alive=0
+    died=0
     for i in $(known_ids); do
-      if [ -n "$(running_pid "$i")" ]; then
-        alive=1
-      elif [ -f "$(pid_file "$i")" ]; then
+      if [ -z "$(running_pid "$i")" ] && [ -f "$(pid_file "$i")" ]; then
         rm -f "$(pid_file "$i")"
         say "node $i died; from $(log_file "$i"):"
-        death_note "$(log_file "$i")" 0 | tail -n 2
+        death_note "$(log_file "$i")" "$(cat "$run_dir/node$i/log-offset" 2>/dev/null || echo 0)"
+        died=1
       fi
     done
-    [ "$alive" = 1 ] || die "every node stopped: no leader"
+    if [ "$died" = 1 ]; then
+      say "no leader: a node died (stop the others with kv/cluster.sh stop)"
+      return 1
+    fi
     sleep 0.2
   done
   say "no leader after 20 s: see the logs in $run_dir"
@@ -259,7 +270,7 @@ case $cmd in
     else
       for i in $(known_ids); do start_node "$i" || failed=1; done
     fi
-    wait_for_leader || failed=1
+    wait_for_leader || exit 1
     settle_waiting || failed=1
     [ "$failed" = 0 ] || exit 1
     say "try: curl -X PUT -d test http://$(http_addr "$(known_ids | head -n 1)")/kv/foo"
