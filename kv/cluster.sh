@@ -14,8 +14,8 @@
 #
 # Node i listens for peers on 127.0.0.1:(7000+i) and for clients on
 # 127.0.0.1:(8000+i). Pid files, logs and data live in the run directory,
-# target/kv-cluster/ of the workspace this script is in (a variant made by
-# `raftlab exec` has its own). Settings, from the environment:
+# target/kv-cluster/ of the workspace this script is in. Settings, from the
+# environment:
 #   KV_NODES_COUNT (3), KV_PEER_BASE (7000), KV_HTTP_BASE (8000),
 #   KV_RUN_DIR, KV_NO_BUILD=1 (use the binary already built), KV_SERVE_ARGS
 #   (extra `kv serve` options, e.g. "--tick-ms 50").
@@ -343,7 +343,7 @@ case $cmd in
     say "removed $run_dir"
     ;;
   *)
-    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
     [ -z "$cmd" ] || [ "$cmd" = help ] || [ "$cmd" = -h ] || exit 2
     ;;
 esac

@@ -78,7 +78,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 .map_err(|_| format!("{flag} {value:?} is not a number"))
         };
         match flag {
-            "--clients" => o.clients = num()?.clamp(1, 256) as usize,
+            "--clients" => o.clients = num()?.clamp(1, 128) as usize,
             "--seconds" => o.seconds = num()?.clamp(1, 3600),
             "--op" if value == "put" || value == "get" => o.op = value.clone(),
             "--op" => return Err(format!("--op must be put or get, not {value:?}")),
