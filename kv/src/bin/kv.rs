@@ -20,6 +20,16 @@ use kv::node::{self, NodeConfig};
 use raft::NodeId;
 use serde_json::Value;
 
+/// Writes a line to stdout. A reader that went away (`kv status | head`)
+/// ends the program quietly, as a closed pipe ends a Unix tool.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    };
+}
+
 const USAGE: &str = "\
 kv: a replicated key-value store on RaftLab's Raft
 
@@ -110,7 +120,7 @@ fn text(a: &OsString) -> Result<String, Failure> {
 
 fn run(args: &[OsString]) -> Result<ExitCode, Failure> {
     if args.is_empty() || args.iter().any(|a| a == "-h" || a == "--help") {
-        print!("{USAGE}");
+        outln!("{}", USAGE.trim_end());
         return Ok(ExitCode::SUCCESS);
     }
     if args[0] == "serve" {
@@ -193,7 +203,7 @@ fn run(args: &[OsString]) -> Result<ExitCode, Failure> {
         [] => return Err(Failure::Usage("missing command".into())),
     };
     match outcome {
-        Outcome::Done => println!("OK"),
+        Outcome::Done => outln!("OK"),
         Outcome::Value(Some(v)) => {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(&v);
@@ -300,21 +310,21 @@ fn member(nodes: &[String], client: &mut KvClient, args: &[String]) -> Result<Ex
             let v = parse_json(&body)?;
             let id = v["id"].as_u64().unwrap_or_default();
             let peers = v["peers"].as_str().unwrap_or_default();
-            println!(
+            outln!(
                 "added node {id} as a learner (peer {peer}{})",
                 http.as_deref()
                     .map(|h| format!(", clients {h}"))
                     .unwrap_or_default()
             );
-            println!("Start it, with an empty data directory:");
-            println!(
+            outln!("Start it, with an empty data directory:");
+            outln!(
                 "  kv serve --id {id} --join --peers {peers}{} --data kv-data/node-{id}",
                 http.as_deref()
                     .map(|h| format!(" --http {h}"))
                     .unwrap_or_default()
             );
-            println!("It catches up from the leader; then make it a voter:");
-            println!("  kv member promote {id}");
+            outln!("It catches up from the leader; then make it a voter:");
+            outln!("  kv member promote {id}");
             Ok(ExitCode::SUCCESS)
         }
         ["remove", id] => {
@@ -322,7 +332,7 @@ fn member(nodes: &[String], client: &mut KvClient, args: &[String]) -> Result<Ex
                 .parse()
                 .map_err(|_| Failure::Usage(format!("{id:?} is not a member id")))?;
             ask(client, "DELETE", &format!("/members/{id}"), true, &[])?;
-            println!("removed node {id}");
+            outln!("removed node {id}");
             Ok(ExitCode::SUCCESS)
         }
         ["promote", id, opts @ ..] => {
@@ -349,7 +359,7 @@ fn member(nodes: &[String], client: &mut KvClient, args: &[String]) -> Result<Ex
                 true,
                 &[412],
             )?;
-            println!("promoted node {id} to a voter");
+            outln!("promoted node {id} to a voter");
             Ok(ExitCode::SUCCESS)
         }
         _ => Err(Failure::Usage(
@@ -397,7 +407,7 @@ fn print_members(view: &Value) {
             list.join(",")
         }
     };
-    println!(
+    outln!(
         "cluster {}  leader {}  commit {}  removed {}  next id {}",
         view["cluster_id"].as_str().unwrap_or("?"),
         view["leader"],
@@ -405,13 +415,13 @@ fn print_members(view: &Value) {
         ids("removed"),
         view["next_id"]
     );
-    println!(
+    outln!(
         "{:>3} {:<8} {:<8} {:<22} {:<22} {:>8} {:<9}",
         "id", "role", "started", "peer", "http", "match", "progress"
     );
     for m in view["members"].as_array().into_iter().flatten() {
         let s = |k: &str| m[k].as_str().unwrap_or("-").to_string();
-        println!(
+        outln!(
             "{:>3} {:<8} {:<8} {:<22} {:<22} {:>8} {:<9}",
             m["id"].to_string(),
             s("role"),
@@ -430,7 +440,7 @@ fn print_members(view: &Value) {
 
 /// One line per node: its own view.
 fn endpoint_lines(endpoints: &[String]) -> bool {
-    println!(
+    outln!(
         "{:<16} {:>3} {:<13} {:>5} {:>6} {:>7} {:>8} {:>10} {:>8} {:>6} {:>10}",
         "node",
         "id",
@@ -485,7 +495,7 @@ fn endpoint_lines(endpoints: &[String]) -> bool {
             Ok(resp) => format!("{addr:<16} status {}: {}", resp.status, message(&resp)),
             Err(e) => format!("{addr:<16} down ({e})"),
         };
-        println!("{line}");
+        outln!("{line}");
     }
     any
 }
@@ -527,7 +537,7 @@ fn status(nodes: &[String]) -> Result<ExitCode, Failure> {
                     v.join(",")
                 }
             };
-            println!(
+            outln!(
                 "cluster {}: leader {}, voters {}, learners {}",
                 view["cluster_id"].as_str().unwrap_or("?"),
                 view["leader"],
@@ -535,7 +545,7 @@ fn status(nodes: &[String]) -> Result<ExitCode, Failure> {
                 show(&learners)
             );
         }
-        Err(Failure::Failed(why) | Failure::Usage(why)) => println!("members unknown: {why}"),
+        Err(Failure::Failed(why) | Failure::Usage(why)) => outln!("members unknown: {why}"),
     }
     Ok(if endpoint_lines(&endpoints) {
         ExitCode::SUCCESS
@@ -568,7 +578,7 @@ fn snapshot_save(client: &mut KvClient, path: PathBuf) -> Result<ExitCode, Failu
         std::fs::rename(&tmp, &path)
     };
     write().map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display())))?;
-    println!(
+    outln!(
         "saved the state as of index {index} ({} keys, {} bytes) to {}",
         state.len(),
         resp.body.len(),
