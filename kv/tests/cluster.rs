@@ -1071,6 +1071,50 @@ fn a_follower_that_cut_its_tail_catches_up_before_it_votes() {
 
 #[test]
 #[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+fn the_kv_command_takes_bytes_lists_prefixes_and_saves_snapshots() {
+    // The command-line client as a user runs it: a key that is not UTF-8,
+    // a prefix listing, a snapshot file, and the members.
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let mut c = Cluster::start("cli", 3, &[]);
+    c.wait_leader();
+    let nodes: Vec<String> = c.nodes.iter().map(|n| n.http.clone()).collect();
+    let kv = |args: Vec<OsString>| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kv"))
+            .arg("--nodes")
+            .arg(nodes.join(","))
+            .args(&args)
+            .output()
+            .expect("run kv");
+        assert!(
+            out.status.success(),
+            "kv {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let os = |s: &str| OsString::from(s);
+    kv(vec![os("put"), OsString::from_vec(vec![0xff, 0xfe]), os("x")]);
+    assert_eq!(kv(vec![os("get"), OsString::from_vec(vec![0xff, 0xfe])]), b"x\n");
+    for (k, v) in [("app/a", "1"), ("app/b", "2"), ("other", "3")] {
+        kv(vec![os("put"), os(k), os(v)]);
+    }
+    assert_eq!(
+        kv(vec![os("get"), os("--prefix"), os("app/")]),
+        b"app/a\n1\napp/b\n2\n"
+    );
+    let file = c.dir.join("backup.kv");
+    let said = kv(vec![os("snapshot"), os("save"), file.clone().into_os_string()]);
+    assert!(String::from_utf8_lossy(&said).contains("4 keys"), "{said:?}");
+    let (_, state) =
+        kv::node::read_snapshot_file(&fs::read(&file).expect("the snapshot file")).expect("valid");
+    assert_eq!(state.get(b"app/b"), Some(&b"2"[..]));
+    let members = String::from_utf8_lossy(&kv(vec![os("member"), os("list")])).into_owned();
+    assert!(members.contains("voter") && members.contains("next id 4"), "{members}");
+}
+
+#[test]
+#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
 fn idle_connections_do_not_lock_clients_out() {
     // 300 idle connections from one address: the node closes the idle
     // ones to make room, so a client still gets its answer.
