@@ -574,6 +574,12 @@ struct Node {
     /// neither votes nor campaigns until it has caught up with a leader.
     /// `Some(None)`: no leader heard yet; `Some(Some(c))`: catching up to c.
     catching_up: Option<Option<u64>>,
+    /// Ticks spent catching up without hearing from any leader. Past
+    /// [`Node::catch_up_patience`], no leader is coming (the whole cluster
+    /// restarted, say, each node with a cut tail): waiting longer would
+    /// keep the cluster down for good, so the node votes again, and says
+    /// what that risks.
+    catch_up_ticks: usize,
     /// Set when this node applied its own removal: it exits then.
     removed_at: Option<Instant>,
 }
@@ -671,6 +677,7 @@ impl Node {
             leader: NONE,
             published_at: None,
             catching_up,
+            catch_up_ticks: 0,
             removed_at: None,
         };
         node.sync_peers();
@@ -729,6 +736,18 @@ impl Node {
                 // ticks that would start an election.
                 if self.catching_up.is_none() || self.raw.raft.state != StateType::Follower {
                     self.raw.tick();
+                } else if self.catching_up == Some(None) {
+                    self.catch_up_ticks += 1;
+                    if self.catch_up_ticks >= self.catch_up_patience() {
+                        warn!(
+                            "node {}: no leader heard in {} ticks to catch up with; it votes \
+                             and campaigns again. If the record it cut off held an \
+                             acknowledged entry or vote, and no other node has it, that is \
+                             lost",
+                            self.cfg.id, self.catch_up_ticks
+                        );
+                        self.catching_up = None;
+                    }
                 }
                 next_tick += self.cfg.tick;
                 // After a stall (a slow fsync, a paused process) tick once,
@@ -757,6 +776,12 @@ impl Node {
                 self.handle_ready(rd)?;
             }
         }
+    }
+
+    /// Five of the longest election timeouts: long enough for any live
+    /// leader to be heard, short enough not to keep a cluster down.
+    fn catch_up_patience(&self) -> usize {
+        10 * self.cfg.election_ticks
     }
 
     fn next_id(&mut self) -> RequestId {

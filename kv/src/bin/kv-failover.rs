@@ -360,21 +360,37 @@ fn failover(opts: &Options, args: &[String]) -> Result<usize, String> {
     }
     cluster.wait_steady()?;
 
-    // Every acknowledged write, read back from each node on its own.
+    // Every acknowledged write, read back from each node on its own: the
+    // keys of each writer, by prefix (linearizable reads through that node).
     let writes = std::mem::take(&mut *log.lock().unwrap_or_else(|e| e.into_inner()));
     let acked: Vec<&Write> = writes.iter().filter(|w| w.acked).collect();
     let mut lost = 0;
     for i in 0..3 {
         let mut client = KvClient::new(&[cluster.http[i].clone()], Duration::from_secs(5));
+        client.retry_for = WAIT;
+        let mut held: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        // A prefix with too many keys is split by its next digit; bounded,
+        // since keys have at most 20 digits.
+        let mut prefixes: Vec<String> = (0..opts.clients).map(|w| format!("w{w}-")).collect();
+        while let Some(prefix) = prefixes.pop() {
+            match client.scan(prefix.as_bytes(), node::MAX_SCAN_LIMIT) {
+                Ok((pairs, false)) => held.extend(pairs),
+                Ok((pairs, true)) if prefix.len() < 24 => {
+                    // The keys equal to the prefix itself, then one more digit.
+                    held.extend(pairs.into_iter().filter(|(k, _)| k == prefix.as_bytes()));
+                    prefixes.extend((0..10).map(|d| format!("{prefix}{d}")));
+                }
+                other => {
+                    return Err(format!("reading {prefix}* from node {}: {other:?}", i + 1));
+                }
+            }
+        }
         let mut missing = 0;
         for w in &acked {
-            match client.get(w.key.as_bytes()) {
-                Outcome::Value(Some(v)) if v == w.key.as_bytes() => {}
-                other => {
-                    missing += 1;
-                    if missing <= 3 {
-                        println!("node {}: {} is {other:?}", i + 1, w.key);
-                    }
+            if held.get(w.key.as_bytes()).map(Vec::as_slice) != Some(w.key.as_bytes()) {
+                missing += 1;
+                if missing <= 3 {
+                    println!("node {}: acknowledged {} is missing", i + 1, w.key);
                 }
             }
         }

@@ -417,7 +417,13 @@ fn print_members(view: &Value) {
     );
     outln!(
         "{:>3} {:<8} {:<8} {:<22} {:<22} {:>8} {:<9}",
-        "id", "role", "started", "peer", "http", "match", "progress"
+        "id",
+        "role",
+        "started",
+        "peer",
+        "http",
+        "match",
+        "progress"
     );
     for m in view["members"].as_array().into_iter().flatten() {
         let s = |k: &str| m[k].as_str().unwrap_or("-").to_string();
