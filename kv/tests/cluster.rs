@@ -7,9 +7,10 @@
 //! wait polls with a deadline; nothing sleeps a fixed time to let the
 //! cluster "settle". Nodes tick every 50 ms to keep the tests short.
 //!
-//! Every test here needs a Raft that works, so each is ignored until
-//! `raft/src/raft.rs` is finished: run them with
-//! `cargo test -p kv -- --include-ignored`.
+//! Every test here needs a Raft that works: while `raft/src/raft.rs` still
+//! has a `todo!("RaftLab …")`, each is ignored (`kv/build.rs` checks), and
+//! `cargo test -p kv -- --include-ignored` runs them anyway. Once the file
+//! is finished, `cargo test -p kv` runs them.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -302,7 +303,10 @@ fn must_get(client: &mut KvClient, key: &str) -> Option<String> {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn killed_leader_is_replaced_and_catches_up_when_restarted() {
     // Write, kill -9 the leader, keep writing through the new one, restart
     // the old leader: it catches up (by snapshot: the log was compacted
@@ -353,7 +357,10 @@ fn killed_leader_is_replaced_and_catches_up_when_restarted() {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn a_crashed_node_recovers_every_acknowledged_write() {
     // A one-node cluster, killed with SIGKILL after each acknowledged
     // write batch, restarts with all of them, across snapshots.
@@ -386,7 +393,10 @@ fn a_crashed_node_recovers_every_acknowledged_write() {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn a_damaged_log_is_cut_or_refused_on_restart() {
     // On the real server: a torn last record is cut with a warning and the
     // node serves; damage before it stops the node with the file and the
@@ -435,7 +445,10 @@ fn a_damaged_log_is_cut_or_refused_on_restart() {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn bad_requests_get_clear_errors_and_change_nothing() {
     // Malformed requests, unknown routes, oversized keys and values: each
     // gets a 4xx/5xx with a reason, and the data is intact afterwards. A
@@ -541,7 +554,10 @@ impl Rng {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn concurrent_history_with_a_leader_crash_is_linearizable() {
     // Six clients, each on its own node, put, get and delete three keys at
     // once while the leader is killed and later restarted. The recorded
@@ -723,7 +739,10 @@ impl Cluster {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn a_wiped_node_is_refused_and_replaced_through_membership() {
     // The issue this guards: a node whose data directory was deleted used
     // to rejoin under its old id with an empty log and an empty vote, and
@@ -826,7 +845,10 @@ fn a_wiped_node_is_refused_and_replaced_through_membership() {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn a_wiped_node_cannot_vote_the_cluster_into_forgetting() {
     // The issue's second case: node B down, writes acknowledged by the
     // leader and node A, A wiped, the leader killed, A and B restarted.
@@ -867,7 +889,10 @@ fn a_wiped_node_cannot_vote_the_cluster_into_forgetting() {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn faults_keep_the_history_linearizable_and_the_replicas_equal() {
     // Eight clients run 2000 puts, gets and deletes over five keys through
     // every fault in turn: the leader killed with SIGKILL and restarted,
@@ -1029,7 +1054,10 @@ fn faults_keep_the_history_linearizable_and_the_replicas_equal() {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn a_follower_that_cut_its_tail_catches_up_before_it_votes() {
     // A follower's log loses its last record. The log cannot tell whether
     // that record was acknowledged, so the node must not vote or campaign
@@ -1099,7 +1127,10 @@ fn a_follower_that_cut_its_tail_catches_up_before_it_votes() {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn the_kv_command_takes_bytes_lists_prefixes_and_saves_snapshots() {
     // The command-line client as a user runs it: a key that is not UTF-8,
     // a prefix listing, a snapshot file, and the members.
@@ -1160,7 +1191,10 @@ fn the_kv_command_takes_bytes_lists_prefixes_and_saves_snapshots() {
 }
 
 #[test]
-#[ignore = "needs a finished raft.rs: cargo test -p kv -- --include-ignored"]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn idle_connections_do_not_lock_clients_out() {
     // 300 idle connections from one address: the node closes the idle
     // ones to make room, so a client still gets its answer.
