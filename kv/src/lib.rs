@@ -9,8 +9,9 @@
 //!
 //! 1. [`node`]: one server. A single thread owns the [`raft::RawNode`]
 //!    and runs the `Ready` loop: persist, send, apply, advance; it ticks
-//!    every `--tick-ms` of real time. A node with no data asks its peers
-//!    before it starts, so it never rejoins under an id whose data it lost.
+//!    every `--tick-ms` of real time. [`join`]: a node with no data asks
+//!    its peers before it starts, so it never rejoins under an id whose
+//!    data it lost.
 //! 2. [`storage`]: [`storage::DiskStorage`], Raft's storage on disk: a
 //!    write-ahead log with CRC-32 checksums and fsync, snapshots, and
 //!    compaction by rewriting the log.
@@ -34,6 +35,7 @@ pub mod client;
 pub mod codec;
 pub mod crc32;
 pub mod http;
+pub mod join;
 pub mod lincheck;
 pub mod node;
 pub mod state;
