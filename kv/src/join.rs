@@ -195,6 +195,7 @@ fn wait_for_answers(
                     .with_header("Retry-After", "1"),
                 );
             }
+            Ok(Event::Stop(why)) => return Err(why),
             Ok(Event::Peer(_)) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
                 return Err("every event source stopped".to_string());
@@ -225,6 +226,30 @@ fn wait_for_answers(
             last_report = Instant::now();
         }
     }
+}
+
+/// For a node that has a log: refuses to start if a peer says this node
+/// was removed from the cluster (it would only knock on doors that stay
+/// shut). Peers that do not answer at once are not waited for.
+pub fn check_not_removed(cfg: &NodeConfig) -> Result<(), String> {
+    let id = cfg.id;
+    for (&peer, &addr) in cfg.peers.iter().filter(|(p, _)| **p != id) {
+        let Ok(bytes) = transport::probe(addr, Duration::from_millis(300)) else {
+            continue;
+        };
+        let Ok(view) = ClusterView::decode(&bytes) else {
+            continue;
+        };
+        if !view.fresh && view.members.removed.contains(&id) {
+            return Err(format!(
+                "node {id} was removed from the cluster (node {peer} says so) and cannot \
+                 rejoin; its data directory {} is of no further use. To bring a node back, add \
+                 a new member: `kv member add PEER_ADDR --http HTTP_ADDR`.",
+                cfg.data_dir.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn describe_answers(answers: &BTreeMap<NodeId, Result<ClusterView, String>>) -> String {

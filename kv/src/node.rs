@@ -52,7 +52,7 @@ use tracing::{debug, error, info, warn};
 use crate::codec::{Decoder, Encoder};
 use crate::crc32::crc32;
 use crate::http::{self, ReadError, Request, Response};
-use crate::join::{ClusterView, decide_start};
+use crate::join::{ClusterView, check_not_removed, decide_start};
 use crate::state::{
     Applied, Command, KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemberContext, Membership, Op,
     RequestId,
@@ -150,6 +150,8 @@ const REMOVED_GRACE: Duration = Duration::from_secs(2);
 pub enum Event {
     Peer(Inbound),
     Client(ClientRequest, Sender<Response>),
+    /// Stop the node, for this reason.
+    Stop(String),
 }
 
 /// A client's request, already checked by the HTTP front end.
@@ -212,6 +214,7 @@ pub fn run(cfg: NodeConfig) -> Result<(), String> {
 
     let (tx, rx) = mpsc::sync_channel::<Event>(EVENT_QUEUE);
     let peer_tx = tx.clone();
+    let stop_tx = tx.clone();
     let transport = Transport::start(cfg.id, peer_listener, &cfg.peers, move |inbound| {
         // The loop is gone only when the process is exiting.
         let _ = peer_tx.send(Event::Peer(inbound));
@@ -224,7 +227,22 @@ pub fn run(cfg: NodeConfig) -> Result<(), String> {
             .map_err(|e| format!("cannot start the HTTP thread: {e}"))?;
     }
     let (store, recovery) = match existing {
-        Some(opened) => opened,
+        Some(opened) => {
+            // In the background, so that nodes restarting together do not
+            // wait on each other's answers.
+            let (cfg, tx) = (cfg.clone(), stop_tx.clone());
+            let spawned = thread::Builder::new()
+                .name(format!("n{}-removed?", cfg.id))
+                .spawn(move || {
+                    if let Err(why) = check_not_removed(&cfg) {
+                        let _ = tx.send(Event::Stop(why));
+                    }
+                });
+            if let Err(e) = spawned {
+                warn!("cannot check whether this node was removed: {e}");
+            }
+            opened
+        }
         None => {
             let (bootstrap, conf_state) = decide_start(&cfg, &rx)?;
             DiskStorage::create(&cfg.data_dir, cfg.id, &bootstrap, &conf_state)
@@ -433,7 +451,7 @@ impl Node {
         loop {
             let wait = next_tick.saturating_duration_since(Instant::now());
             match rx.recv_timeout(wait) {
-                Ok(ev) => self.handle(ev),
+                Ok(ev) => self.handle(ev)?,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
                     return Err("every event source stopped".to_string());
@@ -441,7 +459,7 @@ impl Node {
             }
             for _ in 0..EVENTS_PER_ROUND {
                 match rx.try_recv() {
-                    Ok(ev) => self.handle(ev),
+                    Ok(ev) => self.handle(ev)?,
                     Err(_) => break,
                 }
             }
@@ -507,9 +525,19 @@ impl Node {
         }
     }
 
-    fn handle(&mut self, ev: Event) {
+    /// Handles one event; an error stops the node.
+    fn handle(&mut self, ev: Event) -> Result<(), String> {
         match ev {
-            Event::Peer(Inbound::Message(m)) => {
+            Event::Stop(why) => return Err(why),
+            Event::Peer(inbound) => self.handle_peer(inbound),
+            Event::Client(req, reply) => self.handle_client(req, reply),
+        }
+        Ok(())
+    }
+
+    fn handle_peer(&mut self, inbound: Inbound) {
+        match inbound {
+            Inbound::Message(m) => {
                 if self.kv.members.removed.contains(&m.from) {
                     debug!("dropped {m:?}: node {} was removed", m.from);
                     return;
@@ -541,14 +569,11 @@ impl Node {
                     warn!("node {} refused a message: {e}", self.cfg.id);
                 }
             }
-            Event::Peer(Inbound::Unreachable(peer)) => self.raw.report_unreachable(peer),
-            Event::Peer(Inbound::SnapshotStatus { to, failed }) => {
-                self.raw.report_snapshot(to, failed)
-            }
-            Event::Peer(Inbound::Probe(reply)) => {
+            Inbound::Unreachable(peer) => self.raw.report_unreachable(peer),
+            Inbound::SnapshotStatus { to, failed } => self.raw.report_snapshot(to, failed),
+            Inbound::Probe(reply) => {
                 let _ = reply.try_send(self.view().encode());
             }
-            Event::Client(req, reply) => self.handle_client(req, reply),
         }
     }
 

@@ -1195,6 +1195,46 @@ fn the_kv_command_takes_bytes_lists_prefixes_and_saves_snapshots() {
     not(raft_finished),
     ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
 )]
+fn a_removed_node_stops_and_cannot_rejoin() {
+    // Removing the leader itself: it steps down, applies its removal and
+    // stops; the other two go on. Started again on its intact data, it is
+    // told it was removed, and stops.
+    let mut c = Cluster::start("remove", 3, &[]);
+    let leader = c.wait_leader();
+    let mut client = c.client();
+    must_put(&mut client, "before", "1");
+    c.admin("DELETE", &format!("/members/{leader}"), &[]);
+    let mut child = c.node(leader).child.take().expect("the leader runs");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the node") {
+            break status;
+        }
+        assert!(start.elapsed() < WAIT, "the removed node did not stop");
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let log = fs::read_to_string(&c.node(leader).log).unwrap_or_default();
+    assert!(
+        log.contains("was removed from the cluster and stops"),
+        "{log}"
+    );
+    let new = c.wait_leader();
+    assert_ne!(new, leader);
+    must_put(&mut client, "after", "2");
+    assert_eq!(must_get(&mut client, "before").as_deref(), Some("1"));
+
+    let out = c.command(leader).output().expect("run kv serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a removed node must not run:\n{err}");
+    assert!(err.contains("cannot rejoin"), "{err}");
+}
+
+#[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn idle_connections_do_not_lock_clients_out() {
     // 300 idle connections from one address: the node closes the idle
     // ones to make room, so a client still gets its answer.
