@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::model::{Part, Seed, Step};
+use crate::model::{Part, Seed, Step, Track};
 
 /// The help of `raftlab test` (and of `./raftlab_test.sh`, which passes
 /// every option on).
@@ -17,6 +17,7 @@ hint command), TODO (the step's todo!() is still there), BLOCKED BY <step>
 
 Choose what to run (default: everything):
   --part election|replication   one part: its steps and its scenarios
+  --track core|deep             the track to grade (default: this package's)
   --step E3                     one step (E1..E6, R1..R4, or \"Election Step3\")
   --case NAME                   one case, as named in a FAIL line or by --list
   --seeds N                     scenarios run seeds 0..N-1 (default 100)
@@ -46,6 +47,7 @@ Exit status: 0 when everything run passed, 1 otherwise, 2 on a usage error.
 /// What `raftlab test` was asked to do.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestArgs {
+    pub track: Option<Track>,
     pub part: Option<Part>,
     pub step: Option<Step>,
     pub case: Option<String>,
@@ -95,6 +97,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<TestArgs, Strin
     let mut p = lexopt::Parser::from_args(args);
     while let Some(arg) = p.next().map_err(|e| e.to_string())? {
         match arg {
+            Long("track") => a.track = Some(Track::parse(&text(val(&mut p)?, "--track")?)?),
             Long("part") => a.part = Some(Part::parse(&text(val(&mut p)?, "--part")?)?),
             Long("step") => a.step = Some(Step::parse(&text(val(&mut p)?, "--step")?)?),
             Long("case") => a.case = Some(text(val(&mut p)?, "--case")?),

@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::args::{self, TestArgs, USAGE};
 use crate::cases::Case;
 use crate::exec::judge::{self, CaseResult, Direct, Launcher, RunOptions, Status};
-use crate::model::{Kind, Seed, Step};
+use crate::model::{Kind, Part, Seed, Step, Track};
 use crate::registry;
 use crate::report::gradescope::GradescopeResults;
 use crate::report::timeline::Timeline;
@@ -48,6 +48,14 @@ fn seeds_label(seeds: &[Seed]) -> String {
     }
 }
 
+/// Whether `case` is graded in `track`.
+pub fn in_track(case: &Case, track: Track) -> bool {
+    match case.kind {
+        Kind::Step(step) => step.track() == track,
+        Kind::Scenario(part) => Part::of_track(track).contains(&part),
+    }
+}
+
 /// The plan for what `args` choose, with the committed weights.
 pub fn plan(args: &TestArgs) -> Result<Plan, String> {
     let scenario_seeds: Vec<Seed> = match (args.seed, args.seeds) {
@@ -59,6 +67,7 @@ pub fn plan(args: &TestArgs) -> Result<Plan, String> {
         Kind::Step(_) => step_seeds.clone(),
         Kind::Scenario(_) => scenario_seeds.clone(),
     };
+    let track = args.track.unwrap_or_else(Track::packaged);
     let chosen: Vec<Case> = if let Some(name) = &args.case {
         let case = registry::find(name)
             .ok_or_else(|| format!("no case is called {name:?}; `--list` lists them"))?;
@@ -69,7 +78,7 @@ pub fn plan(args: &TestArgs) -> Result<Plan, String> {
             .filter(|c| match (args.step, args.part) {
                 (Some(step), _) => c.kind == Kind::Step(step),
                 (None, Some(part)) => c.kind.part() == part,
-                (None, None) => true,
+                (None, None) => in_track(c, track),
             })
             .copied()
             .collect()
@@ -532,7 +541,6 @@ pub fn test_main(raw: Vec<OsString>) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Part;
 
     #[test]
     fn the_step_line_is_the_first_code_line_under_its_comment() {

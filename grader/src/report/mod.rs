@@ -129,7 +129,12 @@ impl Item {
     /// The item of a step or of a part's scenarios, with the committed
     /// weights.
     pub fn weighted(graded: Graded, seeds: &str) -> Item {
-        let w = weights::weights();
+        let track = match graded {
+            Graded::Step(step) => step.track(),
+            Graded::Scenarios(Part::Deep) | Graded::Hidden(Part::Deep) => crate::model::Track::Deep,
+            Graded::Scenarios(_) | Graded::Hidden(_) => crate::model::Track::Core,
+        };
+        let w = weights::weights_of(track);
         let weight = match graded {
             Graded::Step(step) => w.step(step),
             Graded::Scenarios(part) | Graded::Hidden(part) => w.scenarios(part),
@@ -299,7 +304,10 @@ impl Report {
     /// `election (6 × 100 seeds)`: every scenario of the part, whether or
     /// not all of them ran (an item's runs stop at its first failure).
     fn scenario_label(&self, item: &ItemResult, part: Part) -> String {
-        match (item.cases.len(), crate::registry::scenarios_of(part).count()) {
+        match (
+            item.cases.len(),
+            crate::registry::scenarios_of(part).count(),
+        ) {
             (0, _) => part.slug().to_string(),
             (_, n) => format!("{} ({n} × {})", part.slug(), item.item.seeds),
         }

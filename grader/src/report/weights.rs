@@ -9,10 +9,12 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use crate::model::{Part, Step};
+use crate::model::{Part, Step, Track};
 
-/// The committed weights file.
+/// The committed weights file of the core track.
 pub const WEIGHTS_TXT: &str = include_str!("../../weights.txt");
+/// The committed weights file of the deep track.
+pub const WEIGHTS_DEEP_TXT: &str = include_str!("../../weights.deep.txt");
 
 /// The total every weights file must add up to.
 pub const TOTAL_POINTS: u32 = 100;
@@ -51,17 +53,8 @@ enum Key {
 }
 
 impl Key {
-    fn parse(text: &str) -> Option<Key> {
-        if let Some(part) = text.strip_prefix("scenarios.") {
-            return Part::ALL
-                .into_iter()
-                .find(|p| p.slug() == part)
-                .map(Key::Scenarios);
-        }
-        Step::ALL
-            .into_iter()
-            .find(|step| step.short_name() == text)
-            .map(Key::Step)
+    fn parse(text: &str, track: Track) -> Option<Key> {
+        Key::all(track).find(|key| key.name() == text)
     }
 
     fn name(self) -> String {
@@ -71,17 +64,25 @@ impl Key {
         }
     }
 
-    fn all() -> impl Iterator<Item = Key> {
-        Step::ALL
-            .into_iter()
+    fn all(track: Track) -> impl Iterator<Item = Key> {
+        track
+            .steps()
+            .iter()
+            .copied()
             .map(Key::Step)
-            .chain(Part::ALL.into_iter().map(Key::Scenarios))
+            .chain(Part::of_track(track).iter().copied().map(Key::Scenarios))
     }
 }
 
 /// Reads a weights file (see `grader/weights.txt` for the format). Errors
 /// name the line: `line 7: unknown key "E7" (keys: E1, ..., scenarios.replication)`.
 pub fn parse(text: &str) -> Result<Weights, String> {
+    parse_for(text, Track::Core)
+}
+
+/// Reads a weights file of `track`: its keys are the track's steps and
+/// parts.
+pub fn parse_for(text: &str, track: Track) -> Result<Weights, String> {
     let mut seen: BTreeMap<Key, (usize, Weight)> = BTreeMap::new();
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
@@ -91,8 +92,8 @@ pub fn parse(text: &str) -> Result<Weights, String> {
         }
         let mut words = line.split_whitespace();
         let key_text = words.next().unwrap_or_default();
-        let key = Key::parse(key_text).ok_or_else(|| {
-            let keys: Vec<String> = Key::all().map(Key::name).collect();
+        let key = Key::parse(key_text, track).ok_or_else(|| {
+            let keys: Vec<String> = Key::all(track).map(Key::name).collect();
             format!(
                 "line {number}: unknown key {key_text:?} (keys: {})",
                 keys.join(", ")
@@ -116,7 +117,7 @@ pub fn parse(text: &str) -> Result<Weights, String> {
             ));
         }
     }
-    let missing: Vec<String> = Key::all()
+    let missing: Vec<String> = Key::all(track)
         .filter(|key| !seen.contains_key(key))
         .map(Key::name)
         .collect();
@@ -140,14 +141,26 @@ pub fn parse(text: &str) -> Result<Weights, String> {
     Ok(weights)
 }
 
-/// The committed weights, parsed once.
+/// The committed weights of the core track, parsed once.
 pub fn weights() -> &'static Weights {
-    static WEIGHTS: OnceLock<Weights> = OnceLock::new();
-    WEIGHTS.get_or_init(|| {
-        // The `committed_weights_are_valid` test keeps this from happening
-        // in a released grader.
-        parse(WEIGHTS_TXT).unwrap_or_else(|e| panic!("grader/weights.txt: {e}"))
-    })
+    weights_of(Track::Core)
+}
+
+/// The committed weights of `track`, parsed once.
+pub fn weights_of(track: Track) -> &'static Weights {
+    static CORE: OnceLock<Weights> = OnceLock::new();
+    static DEEP: OnceLock<Weights> = OnceLock::new();
+    // The `committed_weights_are_valid` test keeps these from panicking in
+    // a released grader.
+    match track {
+        Track::Core => CORE.get_or_init(|| {
+            parse_for(WEIGHTS_TXT, track).unwrap_or_else(|e| panic!("grader/weights.txt: {e}"))
+        }),
+        Track::Deep => DEEP.get_or_init(|| {
+            parse_for(WEIGHTS_DEEP_TXT, track)
+                .unwrap_or_else(|e| panic!("grader/weights.deep.txt: {e}"))
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -169,8 +182,24 @@ mod tests {
         assert_eq!(weights.step(Step::Election3).title, "become candidate");
     }
 
+    #[test]
+    fn committed_deep_weights_are_valid() {
+        let weights = parse_for(WEIGHTS_DEEP_TXT, Track::Deep)
+            .unwrap_or_else(|e| panic!("grader/weights.deep.txt: {e}"));
+        let total: u32 = Step::DEEP
+            .into_iter()
+            .map(|step| weights.step(step).points)
+            .sum::<u32>()
+            + weights.scenarios(Part::Deep).points;
+        assert_eq!(total, TOTAL_POINTS);
+        assert!(
+            parse_for(WEIGHTS_TXT, Track::Deep).is_err(),
+            "the core file is not the deep one"
+        );
+    }
+
     fn all_keys(points: [u32; 12]) -> String {
-        Key::all()
+        Key::all(Track::Core)
             .zip(points)
             .map(|(key, points)| format!("{}  {points}  title of {}\n", key.name(), key.name()))
             .collect()
