@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use grader::cli::test::{COMMAND_ENV, test_main};
-use grader::model::Step;
+use grader::model::{Step, Track};
 
 use crate::build::{self, Profile};
 use crate::skeleton;
-use crate::variant::{self, RAFT_RS, REFERENCE_RS, Variant};
+use crate::sources::Reference;
+use crate::variant::{self, Variant};
 
 const TEST_USAGE: &str = "\
 instructor test: grade a variant of raft/src/raft.rs
@@ -28,6 +29,8 @@ Variant (default: the committed raft/src/raft.rs):
   --mutant NAME     the reference with a mutant or an alternative in its step:
                     a path, or a name in solutions/mutants/ or solutions/alternatives/
   --prefix K        the reference's answers for the first K steps, todo!() after
+  --deep-prefix K   the deep track's: its first K steps answered, todo!() after
+                    (with --track deep to grade the deep steps)
 ";
 
 const EXEC_USAGE: &str = "\
@@ -48,9 +51,12 @@ instructor skeleton: generate the students' raft/src/raft.rs from solutions/raft
 
 Usage: cargo run -q -p instructor -- skeleton [--check]
 
-Each answer between `//>>> RaftLab <step>` and `//<<< RaftLab <step>` in
-solutions/raft.rs becomes one `todo!(\"RaftLab <step>\");` line; every other
-line is copied as is. Never edit raft/src/raft.rs by hand.
+Generates raft/src/raft.rs from solutions/raft.rs (and raft/src/raft_log.rs
+from solutions/raft_log.rs, when it exists): each core step's answer between
+`//>>> RaftLab <step>` and `//<<< RaftLab <step>` becomes one
+`todo!(\"RaftLab <step>\");` line, each deep step's answer stays (without its
+markers); every other line is copied as is. Never edit the generated files
+by hand.
 
   --check     write nothing; exit 1 naming the first differing line when the
               committed raft/src/raft.rs is stale
@@ -72,16 +78,26 @@ pub fn split_variant(args: Vec<OsString>) -> Result<(Variant, Vec<OsString>), St
                 let v = value("--minus")?;
                 Variant::MinusStep(Step::parse(&v.to_string_lossy())?)
             }
-            "--prefix" => {
-                let v = value("--prefix")?;
+            "--prefix" | "--deep-prefix" => {
+                let deep = flag == "--deep-prefix";
+                let v = value(flag)?;
                 let k: usize = v
                     .to_string_lossy()
                     .parse()
-                    .map_err(|_| format!("--prefix: {v:?} is not a number of steps"))?;
-                if k > Step::ALL.len() {
-                    return Err(format!("--prefix: at most {} steps", Step::ALL.len()));
+                    .map_err(|_| format!("{flag}: {v:?} is not a number of steps"))?;
+                let most = if deep {
+                    Step::DEEP.len()
+                } else {
+                    Step::ALL.len()
+                };
+                if k > most {
+                    return Err(format!("{flag}: at most {most} steps"));
                 }
-                Variant::Prefix(k)
+                if deep {
+                    Variant::DeepPrefix(k)
+                } else {
+                    Variant::Prefix(k)
+                }
             }
             "--" => {
                 rest.extend(it);
@@ -115,6 +131,7 @@ fn command_for(variant: &Variant) -> String {
         Variant::MinusStep(step) => format!("./raftlab_test.sh --minus {}", step.short_name()),
         Variant::Mutant(p) => format!("./raftlab_test.sh --mutant {}", p.display()),
         Variant::Prefix(k) => format!("./raftlab_test.sh --prefix {k}"),
+        Variant::DeepPrefix(k) => format!("./raftlab_test.sh --deep-prefix {k}"),
     }
 }
 
@@ -211,52 +228,43 @@ pub fn skeleton(root: &Path, args: Vec<OsString>) -> ExitCode {
             _ => return usage_error(&format!("unknown option {a:?}"), SKELETON_USAGE),
         }
     }
-    let reference = match variant::read_reference(root) {
-        Ok(r) => r,
+    let wanted = match Reference::read(root).and_then(|r| r.skeleton(Track::Core)) {
+        Ok(files) => files,
         Err(e) => {
             eprintln!("instructor: {e}");
             return ExitCode::from(1);
         }
     };
-    let wanted = match skeleton::make_skeleton(&reference) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("instructor: {REFERENCE_RS}: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let path = root.join(RAFT_RS);
-    let current = fs::read_to_string(&path).unwrap_or_default();
-    if check {
-        match skeleton::first_difference(&wanted, &current) {
-            None => {
-                println!("skeleton is up to date");
-                ExitCode::SUCCESS
-            }
-            Some((line, want, got)) => {
+    let mut stale = false;
+    for (generated, text) in &wanted {
+        let path = root.join(generated);
+        let current = fs::read_to_string(&path).unwrap_or_default();
+        if check {
+            if let Some((line, want, got)) = skeleton::first_difference(text, &current) {
+                stale = true;
                 eprintln!(
-                    "{RAFT_RS} is stale at line {line}: it has {:?}, the reference makes {:?}; run `cargo run -q -p instructor -- skeleton`",
+                    "{generated} is stale at line {line}: it has {:?}, the reference makes {:?}; run `cargo run -q -p instructor -- skeleton`",
                     got.unwrap_or("(end of file)"),
                     want.unwrap_or("(end of file)")
                 );
-                ExitCode::from(1)
             }
-        }
-    } else if current == wanted {
-        println!("{RAFT_RS} is already up to date");
-        ExitCode::SUCCESS
-    } else {
-        match fs::write(&path, wanted) {
-            Ok(()) => {
-                println!("wrote {RAFT_RS}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
+        } else if current != *text {
+            if let Err(e) = fs::write(&path, text) {
                 eprintln!("instructor: cannot write {}: {e}", path.display());
-                ExitCode::from(1)
+                return ExitCode::from(1);
             }
+            println!("wrote {generated}");
         }
     }
+    if stale {
+        return ExitCode::from(1);
+    }
+    if check {
+        println!("skeleton is up to date");
+    } else {
+        println!("every generated file is up to date");
+    }
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]

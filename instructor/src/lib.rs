@@ -4,6 +4,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`sources`] | the reference's files and the files generated from them, per track |
 //! | [`skeleton`] | the marker format: skeleton, minus-step, prefix, mutants and alternatives |
 //! | [`variant`], [`build`] | scratch copies of the workspace with a `raft.rs` replaced, and their hosts |
 //! | [`package`] | the student package and its leak check |
@@ -25,5 +26,6 @@ pub mod hostile;
 pub mod package;
 pub mod sandbox;
 pub mod skeleton;
+pub mod sources;
 pub mod validate;
 pub mod variant;

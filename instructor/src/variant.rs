@@ -24,9 +24,10 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use grader::model::Step;
+use grader::model::{Step, Track};
 
-use crate::skeleton;
+use crate::skeleton::{self, Choice};
+use crate::sources::{Reference, SOURCES};
 
 /// The file every variant replaces, relative to the workspace root.
 pub const RAFT_RS: &str = "raft/src/raft.rs";
@@ -80,6 +81,10 @@ pub enum Variant {
     /// The reference's answers for the first `k` steps in the guide's order,
     /// `todo!()` for the rest: a student `k` steps in.
     Prefix(usize),
+    /// The same in the deep track: the first `k` deep steps answered, the
+    /// other deep steps `todo!()`, the core ones answered. `DeepPrefix(0)`
+    /// is the deep track's skeleton.
+    DeepPrefix(usize),
     /// A submission in bulk grading: like `File`, but every submission
     /// shares one scratch copy and one set of build artifacts, so grading a
     /// class does not leave a build per student on disk. Each new
@@ -97,6 +102,7 @@ impl Variant {
             Variant::Reference => "reference".to_string(),
             Variant::MinusStep(step) => format!("minus-{}", step.short_name().to_lowercase()),
             Variant::Prefix(k) => format!("prefix-{k}"),
+            Variant::DeepPrefix(k) => format!("deep-prefix-{k}"),
             Variant::Mutant(path) => format!("mutant-{}", file_stem_slug(path)),
             Variant::Submission(_) => "submission".to_string(),
             Variant::File(path) => {
@@ -123,6 +129,7 @@ impl fmt::Display for Variant {
             Variant::File(path) | Variant::Submission(path) => write!(f, "{}", path.display()),
             Variant::MinusStep(step) => write!(f, "the reference minus {step}"),
             Variant::Prefix(k) => write!(f, "the reference's first {k} steps"),
+            Variant::DeepPrefix(k) => write!(f, "the reference's first {k} deep steps"),
             Variant::Mutant(path) => write!(f, "mutant {}", path.display()),
         }
     }
@@ -296,34 +303,90 @@ pub fn resolve_mutant(root: &Path, path: &Path) -> PathBuf {
     }
 }
 
-/// The text of the variant's `raft/src/raft.rs`.
-pub fn raft_source(root: &Path, variant: &Variant) -> Result<String, String> {
+/// The generated files of the variant: `raft/src/raft.rs`, and
+/// `raft/src/raft_log.rs` when the reference marks it too.
+pub fn variant_files(
+    root: &Path,
+    variant: &Variant,
+) -> Result<Vec<(&'static str, String)>, String> {
+    let committed = || -> Result<Vec<(&'static str, String)>, String> {
+        let mut files = Vec::new();
+        for source in SOURCES {
+            let path = root.join(source.generated);
+            match fs::read_to_string(&path) {
+                Ok(text) => files.push((source.generated, text)),
+                Err(_) if !source.required => {}
+                Err(e) => {
+                    return Err(format!(
+                        "cannot read {}: {e} (generate it with `cargo run -q -p instructor -- skeleton`)",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        Ok(files)
+    };
+    let render = |choose: &dyn Fn(Step) -> Choice| Reference::read(root)?.render(choose);
     match variant {
-        Variant::Skeleton => {
-            let path = root.join(RAFT_RS);
-            fs::read_to_string(&path).map_err(|e| {
-                format!(
-                    "cannot read {}: {e} (generate it with `raftlab skeleton`)",
-                    path.display()
-                )
+        Variant::Skeleton => committed(),
+        Variant::Reference => render(&|_| Choice::Answer),
+        Variant::File(path) | Variant::Submission(path) => {
+            let mut files = committed()?;
+            let text = read_text(path, "submission")?;
+            for (generated, t) in files.iter_mut() {
+                if *generated == RAFT_RS {
+                    *t = text.clone();
+                }
+            }
+            Ok(files)
+        }
+        Variant::MinusStep(step) => render(&|s| {
+            if s == *step {
+                Choice::Todo
+            } else {
+                Choice::Answer
+            }
+        }),
+        Variant::Prefix(k) => {
+            let done = &Step::ALL[..(*k).min(Step::ALL.len())];
+            render(&|s| {
+                if s.track() != Track::Core || done.contains(&s) {
+                    Choice::Answer
+                } else {
+                    Choice::Todo
+                }
             })
         }
-        Variant::Reference => Ok(skeleton::strip_markers(&read_reference(root)?)),
-        Variant::File(path) | Variant::Submission(path) => read_text(path, "submission"),
-        Variant::MinusStep(step) => skeleton::minus_step(&read_reference(root)?, *step)
-            .map_err(|e| format!("{REFERENCE_RS}: {e}")),
-        Variant::Prefix(k) => {
-            skeleton::prefix(&read_reference(root)?, *k).map_err(|e| format!("{REFERENCE_RS}: {e}"))
+        Variant::DeepPrefix(k) => {
+            let done = &Step::DEEP[..(*k).min(Step::DEEP.len())];
+            render(&|s| {
+                if s.track() != Track::Deep || done.contains(&s) {
+                    Choice::Answer
+                } else {
+                    Choice::Todo
+                }
+            })
         }
         Variant::Mutant(path) => {
-            let reference = read_reference(root)?;
             let path = resolve_mutant(root, path);
             let mutant = read_text(&path, "mutant")?;
-            // Parsed on its own first so that an error names the mutant's file.
-            skeleton::parse_mutant(&mutant).map_err(|e| format!("{}: {e}", path.display()))?;
-            skeleton::apply_mutant(&reference, &mutant)
-                .map(|(text, _)| text)
-                .map_err(|e| format!("{}: {e}", path.display()))
+            let (info, body) =
+                skeleton::parse_mutant(&mutant).map_err(|e| format!("{}: {e}", path.display()))?;
+            let reference = Reference::read(root)?;
+            if reference.region(info.step).is_none() {
+                return Err(format!(
+                    "{}: the reference has no region for {}",
+                    path.display(),
+                    info.step
+                ));
+            }
+            reference.render(&|s| {
+                if s == info.step {
+                    Choice::Body(body.clone())
+                } else {
+                    Choice::Answer
+                }
+            })
         }
     }
 }
@@ -337,7 +400,7 @@ pub fn raft_source(root: &Path, variant: &Variant) -> Result<String, String> {
 /// files that vanished from the source are removed from the copy. The user's
 /// tree is only read.
 pub fn prepare(root: &Path, variant: &Variant) -> Result<PathBuf, String> {
-    let raft_rs = raft_source(root, variant)?;
+    let generated = variant_files(root, variant)?;
     let manifest = read_text(&root.join("Cargo.toml"), "the workspace manifest")?;
     let members = workspace_members(&manifest)?;
     if !members.iter().any(|member| member == "raft") {
@@ -359,8 +422,9 @@ pub fn prepare(root: &Path, variant: &Variant) -> Result<PathBuf, String> {
     for name in &copied {
         tree.read(root, Path::new(name), 0)?;
     }
-    tree.files
-        .insert(PathBuf::from(RAFT_RS), raft_rs.into_bytes());
+    for (path, text) in generated {
+        tree.files.insert(PathBuf::from(path), text.into_bytes());
+    }
 
     let dir = variant_dir(root, variant);
     fs::create_dir_all(&dir)
