@@ -132,6 +132,7 @@ fn command_for(variant: &Variant) -> String {
         Variant::Mutant(p) => format!("./raftlab_test.sh --mutant {}", p.display()),
         Variant::Prefix(k) => format!("./raftlab_test.sh --prefix {k}"),
         Variant::DeepPrefix(k) => format!("./raftlab_test.sh --deep-prefix {k}"),
+        Variant::Zoo(_) => "./raftlab_test.sh --validate".to_string(),
     }
 }
 

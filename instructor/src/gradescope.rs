@@ -244,7 +244,8 @@ pub fn gradescope_main(root: &Path, args: Vec<OsString>) -> ExitCode {
     let result = write_bundle_dir(root, &scratch)
         .and_then(|()| {
             // The package inside must pass the leak check.
-            let problems = package::check_package(root, &scratch.join("source"))?;
+            let problems =
+                package::check_package(root, &scratch.join("source"), grader::model::Track::Core)?;
             let problems: Vec<String> = problems
                 .into_iter()
                 // The instructor crate and the hidden seeds are in the

@@ -26,10 +26,11 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use grader::model::Step;
+use grader::model::{Step, Track};
 
-use crate::skeleton;
-use crate::variant::{self, RAFT_RS};
+use crate::skeleton::{self, Region};
+use crate::sources::Reference;
+use crate::variant;
 
 /// Paths never shipped, relative to the workspace root. An entry names a
 /// file or a directory (and everything below it); an entry ending in `*`
@@ -187,7 +188,13 @@ fn slash_path(path: &Path) -> String {
 pub struct PackageOptions {
     /// The grader's hints say only that they are off: for an exam.
     pub no_hints: bool,
+    /// Which holes the package leaves: the core track's ten, or the deep
+    /// track's (with the core ones answered).
+    pub track: Track,
 }
+
+/// The file that tells the package's grader its track.
+pub const TRACK_FILE: &str = "grader/track.txt";
 
 /// The hint files of the grader, one per step.
 pub const HINTS_DIR: &str = "grader/hints";
@@ -268,8 +275,15 @@ pub fn package_files(
     if let Some(workflow) = files.get(Path::new(CLASSROOM_WORKFLOW)).cloned() {
         files.insert(PathBuf::from(INSTALLED_WORKFLOW), workflow);
     }
+    for (generated, text) in Reference::read(root)?.skeleton(options.track)? {
+        files.insert(PathBuf::from(generated), text.into_bytes());
+    }
+    files.insert(
+        PathBuf::from(TRACK_FILE),
+        format!("{}\n", options.track.slug()).into_bytes(),
+    );
     if options.no_hints {
-        for step in Step::ALL {
+        for step in Step::every() {
             files.insert(
                 Path::new(HINTS_DIR).join(format!("{}.md", step.short_name())),
                 format!("# {step}\n\n{}\n", grader::report::hints::HINTS_OFF).into_bytes(),
@@ -418,27 +432,31 @@ pub fn is_trivial(line: &str) -> bool {
     words.is_empty() || alphanumerics < 3 || KEYWORDS.contains(&words.as_str())
 }
 
-/// The lines a package must not contain: every line (trimmed) of every
-/// region body of `reference`, except trivial ones and those that appear
-/// (trimmed) anywhere in `skeleton`, which students receive anyway.
-pub fn secret_lines(reference: &str, skeleton: &str) -> Result<BTreeSet<String>, String> {
-    let public: BTreeSet<&str> = skeleton.lines().map(str::trim).collect();
-    let regions = skeleton::parse_regions(reference)?;
-    Ok(regions
+/// The lines a package must not contain: every line (trimmed) of the
+/// bodies of `regions` (the holes' answers), except trivial ones and those
+/// that appear (trimmed) anywhere in `public` (the files students receive
+/// anyway).
+pub fn secret_lines(regions: &[&Region], public: &[&str]) -> BTreeSet<String> {
+    let public: BTreeSet<&str> = public
+        .iter()
+        .flat_map(|t| t.lines())
+        .map(str::trim)
+        .collect();
+    regions
         .iter()
         .flat_map(|region| region.body.lines())
         .map(str::trim)
         .filter(|line| !is_trivial(line) && !public.contains(line))
         .map(str::to_string)
-        .collect())
+        .collect()
 }
 
 /// The functions and methods each answer calls, by step: `become_leader`,
 /// `bcast_append` for Election Step6. A hole's comment and the guide may
 /// name concepts, never these calls.
-pub fn answer_calls(reference: &str) -> Result<BTreeMap<Step, BTreeSet<String>>, String> {
+pub fn answer_calls(regions: &[&Region]) -> BTreeMap<Step, BTreeSet<String>> {
     let mut calls: BTreeMap<Step, BTreeSet<String>> = BTreeMap::new();
-    for region in skeleton::parse_regions(reference)? {
+    for region in regions {
         let set = calls.entry(region.step).or_default();
         for line in region.body.lines() {
             let code = line.split("//").next().unwrap_or_default();
@@ -467,7 +485,7 @@ pub fn answer_calls(reference: &str) -> Result<BTreeMap<Step, BTreeSet<String>>,
             }
         }
     }
-    Ok(calls)
+    calls
 }
 
 /// Where `text` names `call` as code: as a word when the name is code-like
@@ -496,10 +514,10 @@ pub fn names_call(text: &str, call: &str) -> bool {
 
 /// The comment block of each hole in a skeleton: the lines from its
 /// `// ── RaftLab <step>` header to its `todo!()`, with their line numbers.
-pub fn hole_comments(skeleton_text: &str) -> Vec<(Step, Vec<(usize, String)>)> {
+pub fn hole_comments(skeleton_text: &str, steps: &[Step]) -> Vec<(Step, Vec<(usize, String)>)> {
     let lines: Vec<&str> = skeleton_text.lines().collect();
     let mut out = Vec::new();
-    for step in Step::ALL {
+    for &step in steps {
         let header = format!("RaftLab {} ", step.name());
         let Some(start) = lines
             .iter()
@@ -527,27 +545,37 @@ fn is_marker(line: &str) -> bool {
 /// Checks a package directory (see the module doc); returns every problem
 /// found, each naming the file and line. `root` is the instructors'
 /// workspace the package came from.
-pub fn check_package(root: &Path, dir: &Path) -> Result<Vec<String>, String> {
-    let reference = variant::read_reference(root)?;
-    let expected_skeleton = skeleton::make_skeleton(&reference)?;
-    let secrets = secret_lines(&reference, &expected_skeleton)?;
-    let calls = answer_calls(&reference)?;
+pub fn check_package(root: &Path, dir: &Path, track: Track) -> Result<Vec<String>, String> {
+    let reference = Reference::read(root)?;
+    let expected = reference.skeleton(track)?;
+    let holes: Vec<&Region> = reference
+        .regions()
+        .filter(|(_, r)| r.step.track() == track)
+        .map(|(_, r)| r)
+        .collect();
+    let public: Vec<&str> = expected.iter().map(|(_, t)| t.as_str()).collect();
+    let secrets = secret_lines(&holes, &public);
+    let calls = answer_calls(&holes);
     let mut problems = Vec::new();
-    for (step, block) in hole_comments(&expected_skeleton) {
-        let names = calls.get(&step).cloned().unwrap_or_default();
-        for (number, line) in block {
-            for call in names.iter().filter(|c| names_call(&line, c)) {
-                problems.push(format!(
-                    "{RAFT_RS}:{number}: the comment of {step} names `{call}`, a call of its answer: {}",
-                    line.trim()
-                ));
+    for (generated, text) in &expected {
+        for (step, block) in hole_comments(text, track.steps()) {
+            let names = calls.get(&step).cloned().unwrap_or_default();
+            for (number, line) in block {
+                for call in names.iter().filter(|c| names_call(&line, c)) {
+                    problems.push(format!(
+                        "{generated}:{number}: the comment of {step} names `{call}`, a call of its answer: {}",
+                        line.trim()
+                    ));
+                }
             }
         }
     }
     let mut files = BTreeMap::new();
     collect_all(dir, Path::new(""), &mut files, 0)?;
-    if !files.contains_key(Path::new(RAFT_RS)) {
-        problems.push(format!("{RAFT_RS} is missing"));
+    for (generated, _) in &expected {
+        if !files.contains_key(Path::new(generated)) {
+            problems.push(format!("{generated} is missing"));
+        }
     }
     for (relative, bytes) in &files {
         let shown = slash_path(relative);
@@ -561,11 +589,13 @@ pub fn check_package(root: &Path, dir: &Path) -> Result<Vec<String>, String> {
             // Pictures and other binary files hold no code.
             continue;
         };
-        if shown == RAFT_RS && text != expected_skeleton {
-            let line =
-                skeleton::first_difference(&expected_skeleton, text).map_or(0, |(line, _, _)| line);
+        if let Some(want) = Reference::file(&expected, &shown)
+            && text != want
+        {
+            let line = skeleton::first_difference(want, text).map_or(0, |(line, _, _)| line);
             problems.push(format!(
-                "{shown}: not the skeleton generated from the reference (first difference at line {line})"
+                "{shown}: not the {} track's skeleton generated from the reference (first difference at line {line})",
+                track.slug()
             ));
         }
         let document = shown.ends_with(".md") || shown.ends_with(".yml");
@@ -640,7 +670,7 @@ fn collect_all(
 pub const USAGE: &str = "\
 instructor package: write the student package
 
-Usage: cargo run -q -p instructor -- package OUT [--no-hints] [--no-check]
+Usage: cargo run -q -p instructor -- package OUT [--track core|deep] [--no-hints] [--no-check]
 
 Writes the directory OUT (and OUT.tar.gz beside it): this workspace without
 solutions/, the instructor crate and the other instructor-only paths, with a
@@ -651,6 +681,9 @@ command in a document, and raft/src/raft.rs is the skeleton. OUT must be new,
 empty, or an earlier package.
 
 Options:
+  --track T    core (default): the ten holes of raft.rs; deep: the paper's
+               rules themselves as holes (raft.rs and raft_log.rs), the ten
+               core holes answered
   --no-hints   an exam package: `--hint` says hints are off
   --no-check   skip the content check
   -h, --help   print this help
@@ -662,13 +695,27 @@ pub fn package_main(root: &Path, args: Vec<std::ffi::OsString>) -> std::process:
     let mut options = PackageOptions::default();
     let mut check = true;
     let mut out: Option<PathBuf> = None;
-    for arg in args {
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
         match arg.to_str() {
             Some("-h" | "--help") => {
                 print!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
             Some("--no-hints") => options.no_hints = true,
+            Some("--track") => {
+                let Some(t) = it.next() else {
+                    eprintln!("instructor package: --track needs core or deep\n\n{USAGE}");
+                    return ExitCode::from(2);
+                };
+                match Track::parse(&t.to_string_lossy()) {
+                    Ok(t) => options.track = t,
+                    Err(e) => {
+                        eprintln!("instructor package: {e}\n\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             Some("--no-check") => check = false,
             Some(flag) if flag.starts_with('-') => {
                 eprintln!("instructor package: unknown option {flag}\n\n{USAGE}");
@@ -700,7 +747,7 @@ pub fn package_main(root: &Path, args: Vec<std::ffi::OsString>) -> std::process:
     if !check {
         return ExitCode::SUCCESS;
     }
-    match check_package(root, &out) {
+    match check_package(root, &out, options.track) {
         Ok(problems) if problems.is_empty() => {
             println!(
                 "checked: no answer line or answer call, no region marker, no solutions path, no instructor command; raft/src/raft.rs is the skeleton"
@@ -778,7 +825,9 @@ mod tests {
             })
             .collect::<String>();
         let skeleton = skeleton::make_skeleton(&reference).expect("well formed");
-        let secrets = secret_lines(&reference, &skeleton).expect("well formed");
+        let regions = skeleton::parse_regions(&reference).expect("well formed");
+        let regions: Vec<&Region> = regions.iter().collect();
+        let secrets = secret_lines(&regions, &[skeleton.as_str()]);
         assert_eq!(secrets.len(), 10);
         assert!(secrets.contains("secret_0();"));
         assert!(!secrets.contains("public_call();"));
@@ -826,7 +875,8 @@ mod tests {
                 format!("    //>>> RaftLab {step}\n    if self.maybe_commit() {{ self.bcast_append(); }}\n    let m = Message::new(t, 1, 2); todo_not!(x);\n    //<<< RaftLab {step}\n")
             })
             .collect();
-        let calls = answer_calls(&reference).unwrap();
+        let regions = skeleton::parse_regions(&reference).unwrap();
+        let calls = answer_calls(&regions.iter().collect::<Vec<_>>());
         let e1: Vec<&str> = calls[&Step::Election1].iter().map(String::as_str).collect();
         assert_eq!(e1, vec!["bcast_append", "maybe_commit", "new"]);
     }
@@ -848,7 +898,7 @@ mod tests {
     #[test]
     fn hole_comments_run_from_the_header_to_the_todo() {
         let text = "fn f() {\n    // ── RaftLab Election Step2 ──\n    // Start an election.\n    todo!(\"RaftLab Election Step2\");\n}\n";
-        let holes = hole_comments(text);
+        let holes = hole_comments(text, &Step::ALL);
         assert_eq!(holes.len(), 1);
         assert_eq!(holes[0].0, Step::Election2);
         assert_eq!(holes[0].1.len(), 2);

@@ -19,6 +19,9 @@ use grader::model::{Step, Track};
 
 use crate::skeleton::{self, Choice, Region};
 
+/// Generated files: each one's path (`raft/src/raft.rs`) and text.
+pub type Generated = Vec<(&'static str, String)>;
+
 /// A reference file and the file generated from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Source {
@@ -140,10 +143,7 @@ impl Reference {
     }
 
     /// The generated files, each region replaced as `choose` says.
-    pub fn render(
-        &self,
-        choose: &dyn Fn(Step) -> Choice,
-    ) -> Result<Vec<(&'static str, String)>, String> {
+    pub fn render(&self, choose: &dyn Fn(Step) -> Choice) -> Result<Generated, String> {
         self.files
             .iter()
             .map(|(source, text, _)| {
@@ -156,7 +156,7 @@ impl Reference {
 
     /// The files students of `track` get: that track's steps are holes,
     /// the other track's are answered.
-    pub fn skeleton(&self, track: Track) -> Result<Vec<(&'static str, String)>, String> {
+    pub fn skeleton(&self, track: Track) -> Result<Generated, String> {
         self.render(&|s| {
             if s.track() == track {
                 Choice::Todo

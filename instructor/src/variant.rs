@@ -27,7 +27,7 @@ use std::path::{Component, Path, PathBuf};
 use grader::model::{Step, Track};
 
 use crate::skeleton::{self, Choice};
-use crate::sources::{Reference, SOURCES};
+use crate::sources::{Generated, Reference, SOURCES};
 
 /// The file every variant replaces, relative to the workspace root.
 pub const RAFT_RS: &str = "raft/src/raft.rs";
@@ -81,6 +81,9 @@ pub enum Variant {
     /// The reference's answers for the first `k` steps in the guide's order,
     /// `todo!()` for the rest: a student `k` steps in.
     Prefix(usize),
+    /// The validation's zoo: the generated files written in this folder
+    /// (at their paths under it).
+    Zoo(PathBuf),
     /// The same in the deep track: the first `k` deep steps answered, the
     /// other deep steps `todo!()`, the core ones answered. `DeepPrefix(0)`
     /// is the deep track's skeleton.
@@ -103,6 +106,7 @@ impl Variant {
             Variant::MinusStep(step) => format!("minus-{}", step.short_name().to_lowercase()),
             Variant::Prefix(k) => format!("prefix-{k}"),
             Variant::DeepPrefix(k) => format!("deep-prefix-{k}"),
+            Variant::Zoo(_) => "zoo".to_string(),
             Variant::Mutant(path) => format!("mutant-{}", file_stem_slug(path)),
             Variant::Submission(_) => "submission".to_string(),
             Variant::File(path) => {
@@ -130,6 +134,7 @@ impl fmt::Display for Variant {
             Variant::MinusStep(step) => write!(f, "the reference minus {step}"),
             Variant::Prefix(k) => write!(f, "the reference's first {k} steps"),
             Variant::DeepPrefix(k) => write!(f, "the reference's first {k} deep steps"),
+            Variant::Zoo(dir) => write!(f, "the zoo in {}", dir.display()),
             Variant::Mutant(path) => write!(f, "mutant {}", path.display()),
         }
     }
@@ -305,11 +310,8 @@ pub fn resolve_mutant(root: &Path, path: &Path) -> PathBuf {
 
 /// The generated files of the variant: `raft/src/raft.rs`, and
 /// `raft/src/raft_log.rs` when the reference marks it too.
-pub fn variant_files(
-    root: &Path,
-    variant: &Variant,
-) -> Result<Vec<(&'static str, String)>, String> {
-    let committed = || -> Result<Vec<(&'static str, String)>, String> {
+pub fn variant_files(root: &Path, variant: &Variant) -> Result<Generated, String> {
+    let committed = || -> Result<Generated, String> {
         let mut files = Vec::new();
         for source in SOURCES {
             let path = root.join(source.generated);
@@ -336,6 +338,16 @@ pub fn variant_files(
             for (generated, t) in files.iter_mut() {
                 if *generated == RAFT_RS {
                     *t = text.clone();
+                }
+            }
+            Ok(files)
+        }
+        Variant::Zoo(dir) => {
+            let mut files = committed()?;
+            for (generated, text) in files.iter_mut() {
+                let path = dir.join(generated);
+                if path.is_file() {
+                    *text = read_text(&path, "zoo file")?;
                 }
             }
             Ok(files)

@@ -26,12 +26,13 @@ use std::time::{Duration, Instant};
 
 use grader::cli::test::{Run, plan, run_all};
 use grader::exec::judge::{Direct, RunOptions};
-use grader::model::{Part, Step};
+use grader::model::{Part, Step, Track};
 use grader::report::{Graded, Report, ReportSettings, Verdict};
 
 use crate::build::{self, Profile};
 use crate::skeleton::{self, AlsoFails, MutantInfo};
-use crate::variant::{self, ALTERNATIVES_DIR, MUTANTS_DIR, Variant};
+use crate::sources::{Generated, Reference};
+use crate::variant::{ALTERNATIVES_DIR, MUTANTS_DIR, Variant};
 
 /// The environment variable that tells a zoo host which variant to play.
 pub const ZOO_ENV: &str = "RAFTLAB_ZOO_VARIANT";
@@ -96,6 +97,24 @@ pub fn make_zoo(reference: &str, members: &[ZooMember]) -> Result<String, String
     Ok(out)
 }
 
+/// The zoo of every reference file: each file's regions turned into
+/// matches (a file with no region is copied as is).
+pub fn make_zoo_files(reference: &Reference, members: &[ZooMember]) -> Result<Generated, String> {
+    reference
+        .files
+        .iter()
+        .map(|(source, text, regions)| {
+            if regions.is_empty() {
+                Ok((source.generated, text.clone()))
+            } else {
+                make_zoo(text, members)
+                    .map(|t| (source.generated, t))
+                    .map_err(|e| format!("{}: {e}", source.reference))
+            }
+        })
+        .collect()
+}
+
 /// The body that stands for a step's answer when it is not done.
 fn todo_body(region_indent: &str, step: Step) -> String {
     format!("{region_indent}{};\n", step.todo_text())
@@ -107,6 +126,7 @@ pub enum Expect {
     Skeleton,
     Reference,
     Minus(Step),
+    /// The track's first `k` steps done.
     Prefix(usize),
     /// A mutant (its own step must catch it) or an alternative (all pass).
     Zoo(MutantInfo),
@@ -116,6 +136,8 @@ pub enum Expect {
 #[derive(Clone, Debug)]
 pub struct Row {
     pub label: String,
+    /// The track the row grades: its steps and parts.
+    pub track: Track,
     pub expect: Expect,
     /// `None`: its own build (skeleton, reference); `Some(key)`: the zoo,
     /// playing `key`.
@@ -190,14 +212,25 @@ fn seen_text(verdict: Option<&Verdict>) -> String {
 }
 
 /// Every cell of `verdicts` that `expect` does not allow, as `<label>:
-/// <item>: expected ..., seen ...`.
+/// <item>: expected ..., seen ...` (the core track's items).
 pub fn check_row(label: &str, expect: &Expect, verdicts: &Verdicts) -> Vec<String> {
+    check_row_in(Track::Core, label, expect, verdicts)
+}
+
+/// [`check_row`] over the items of `track`.
+pub fn check_row_in(
+    track: Track,
+    label: &str,
+    expect: &Expect,
+    verdicts: &Verdicts,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut off = |item: &str, expected: &str, seen: String| {
         problems.push(format!("{label}: {item}: expected {expected}, seen {seen}"));
     };
     let not_done = |v: Option<&Verdict>| matches!(v, Some(Verdict::Todo | Verdict::Blocked(_)));
-    for step in Step::ALL {
+    let steps = track.steps();
+    for &step in steps {
         let verdict = verdicts.steps.get(&step);
         let item = step.name();
         match expect {
@@ -282,7 +315,7 @@ pub fn check_row(label: &str, expect: &Expect, verdicts: &Verdicts) -> Vec<Strin
             }
         }
     }
-    for part in Part::ALL {
+    for &part in Part::of_track(track) {
         let verdict = verdicts.scenarios.get(&part);
         let item = format!("{} scenarios", part.slug());
         match expect {
@@ -304,7 +337,7 @@ pub fn check_row(label: &str, expect: &Expect, verdicts: &Verdicts) -> Vec<Strin
             Expect::Prefix(k) => {
                 // A part's scenarios run every step of the part and of the
                 // parts before it.
-                let needs = Step::ALL
+                let needs = steps
                     .iter()
                     .rposition(|s| s.part() == part)
                     .map_or(0, |i| i + 1);
@@ -403,59 +436,87 @@ pub struct MatrixArgs {
     pub jobs: usize,
 }
 
-/// The rows of the matrix and the zoo file they use.
-pub fn matrix_rows(root: &Path, args: &MatrixArgs) -> Result<(Vec<Row>, String), String> {
-    let reference = variant::read_reference(root)?;
-    let regions =
-        skeleton::parse_regions(&reference).map_err(|e| format!("solutions/raft.rs: {e}"))?;
+/// The rows of the matrix and the zoo files they use.
+pub fn matrix_rows(root: &Path, args: &MatrixArgs) -> Result<(Vec<Row>, Generated), String> {
+    let reference = Reference::read(root)?;
     let indent_of = |step: Step| {
-        regions
-            .iter()
-            .find(|r| r.step == step)
-            .map(|r| r.indent.clone())
+        reference
+            .region(step)
+            .map(|(_, r)| r.indent.clone())
             .unwrap_or_default()
     };
-    let mut rows = vec![
-        Row {
-            label: "reference".to_string(),
+    let tracks: Vec<Track> = if reference.has_deep() {
+        Track::ALL.to_vec()
+    } else {
+        vec![Track::Core]
+    };
+    let mut rows = Vec::new();
+    let mut members = Vec::new();
+    for &track in &tracks {
+        let tag = |label: &str| match track {
+            Track::Core => label.to_string(),
+            Track::Deep => format!("deep-{label}"),
+        };
+        rows.push(Row {
+            label: tag("reference"),
+            track,
             expect: Expect::Reference,
             zoo_key: None,
             seeds: args.seeds,
-        },
+        });
+        let steps = track.steps();
+        // The skeleton of the core track is built as itself; the deep
+        // track's is the zoo's prefix 0.
+        let mut zoo_row = |key: String, expect: Expect, bodies: Vec<(Step, String)>| {
+            members.push(ZooMember {
+                key: key.clone(),
+                bodies,
+            });
+            rows.push(Row {
+                label: key.clone(),
+                track,
+                expect,
+                zoo_key: Some(key),
+                seeds: args.zoo_seeds,
+            });
+        };
+        match track {
+            Track::Core => {}
+            Track::Deep => zoo_row(
+                "deep-skeleton".to_string(),
+                Expect::Skeleton,
+                steps
+                    .iter()
+                    .map(|&s| (s, todo_body(&indent_of(s), s)))
+                    .collect(),
+            ),
+        }
+        for &step in steps {
+            zoo_row(
+                format!("minus-{}", step.short_name().to_lowercase()),
+                Expect::Minus(step),
+                vec![(step, todo_body(&indent_of(step), step))],
+            );
+        }
+        for k in 1..steps.len() {
+            let bodies = steps[k..]
+                .iter()
+                .map(|&s| (s, todo_body(&indent_of(s), s)))
+                .collect();
+            zoo_row(tag(&format!("prefix-{k}")), Expect::Prefix(k), bodies);
+        }
+    }
+    // The core skeleton row goes second, as it always has.
+    rows.insert(
+        1,
         Row {
             label: "skeleton".to_string(),
+            track: Track::Core,
             expect: Expect::Skeleton,
             zoo_key: None,
             seeds: args.seeds,
         },
-    ];
-    let mut members = Vec::new();
-    let mut zoo_row = |key: String, expect: Expect, bodies: Vec<(Step, String)>| {
-        members.push(ZooMember {
-            key: key.clone(),
-            bodies,
-        });
-        rows.push(Row {
-            label: key.clone(),
-            expect,
-            zoo_key: Some(key),
-            seeds: args.zoo_seeds,
-        });
-    };
-    for step in Step::ALL {
-        zoo_row(
-            format!("minus-{}", step.short_name().to_lowercase()),
-            Expect::Minus(step),
-            vec![(step, todo_body(&indent_of(step), step))],
-        );
-    }
-    for k in 1..Step::ALL.len() {
-        let bodies = Step::ALL[k..]
-            .iter()
-            .map(|&s| (s, todo_body(&indent_of(s), s)))
-            .collect();
-        zoo_row(format!("prefix-{k}"), Expect::Prefix(k), bodies);
-    }
+    );
     if !args.quick {
         let mut zoo = read_zoo_dir(root, MUTANTS_DIR)?;
         zoo.extend(read_zoo_dir(root, ALTERNATIVES_DIR)?);
@@ -470,25 +531,38 @@ pub fn matrix_rows(root: &Path, args: &MatrixArgs) -> Result<(Vec<Row>, String),
             if !args.only.is_empty() && !args.only.contains(&name) {
                 continue;
             }
+            if reference.region(info.step).is_none() {
+                return Err(format!(
+                    "{name}: the reference has no region for {}, its step",
+                    info.step
+                ));
+            }
             let kind = match info.verdict {
                 skeleton::Verdict::Mutant => "mutant",
                 skeleton::Verdict::Alternative => "alternative",
             };
             let step = info.step;
-            zoo_row(
-                format!("{kind}-{name}"),
-                Expect::Zoo(info),
-                vec![(step, body)],
-            );
+            let key = format!("{kind}-{name}");
+            members.push(ZooMember {
+                key: key.clone(),
+                bodies: vec![(step, body)],
+            });
+            rows.push(Row {
+                label: key.clone(),
+                track: step.track(),
+                expect: Expect::Zoo(info),
+                zoo_key: Some(key),
+                seeds: args.zoo_seeds,
+            });
         }
     }
-    let zoo = make_zoo(&reference, &members)?;
+    let zoo = make_zoo_files(&reference, &members)?;
     Ok((rows, zoo))
 }
 
-/// The file the zoo build compiles, under `target/raftlab/`.
-fn zoo_path(root: &Path) -> PathBuf {
-    root.join("target/raftlab/zoo/raft.rs")
+/// Where the zoo's files are written, under `target/raftlab/`.
+fn zoo_dir(root: &Path) -> PathBuf {
+    root.join("target/raftlab/zoo")
 }
 
 /// What grading one row came to.
@@ -513,6 +587,7 @@ fn grade_row(host: &Path, row: &Row, jobs: usize) -> RowOutcome {
     };
     let args = grader::cli::args::TestArgs {
         seeds: Some(row.seeds),
+        track: Some(row.track),
         ..Default::default()
     };
     let plan = match plan(&args) {
@@ -538,7 +613,7 @@ fn grade_row(host: &Path, row: &Row, jobs: usize) -> RowOutcome {
         },
     );
     let verdicts = Verdicts::of(&report);
-    let mut problems = check_row(&row.label, &row.expect, &verdicts);
+    let mut problems = check_row_in(row.track, &row.label, &row.expect, &verdicts);
     if !problems.is_empty() {
         // Say why, with the first line of each item that did not pass.
         for item in &report.items {
@@ -577,11 +652,23 @@ fn short(v: &Verdict) -> String {
 pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
     let label_width = rows.iter().map(|r| r.label.len()).max().unwrap_or(7).max(7) + 1;
     let mut out = String::new();
+    let tracks: Vec<Track> = Track::ALL
+        .into_iter()
+        .filter(|t| rows.iter().any(|r| r.track == *t))
+        .collect();
+    let steps: Vec<Step> = tracks
+        .iter()
+        .flat_map(|t| t.steps().iter().copied())
+        .collect();
+    let parts: Vec<Part> = tracks
+        .iter()
+        .flat_map(|t| Part::of_track(*t).iter().copied())
+        .collect();
     let _ = write!(out, "{:<label_width$}", "variant");
-    for step in Step::ALL {
+    for step in &steps {
         let _ = write!(out, " {:<5}", step.short_name());
     }
-    for part in Part::ALL {
+    for part in &parts {
         let _ = write!(out, " {:<5}", &part.slug()[..4]);
     }
     let _ = writeln!(out, "  time");
@@ -598,13 +685,13 @@ pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
                 let _ = write!(out, " {:<71}", "(no verdicts; see below)");
             }
             Some(v) => {
-                for step in Step::ALL {
-                    let cell = v.steps.get(&step).map_or("-".to_string(), short);
+                for step in &steps {
+                    let cell = v.steps.get(step).map_or("-".to_string(), short);
                     let mark = if off(step.name()) { "*" } else { "" };
                     let _ = write!(out, " {:<5}", format!("{cell}{mark}"));
                 }
-                for part in Part::ALL {
-                    let cell = v.scenarios.get(&part).map_or("-".to_string(), short);
+                for part in &parts {
+                    let cell = v.scenarios.get(part).map_or("-".to_string(), short);
                     let mark = if off(&format!("{} scenarios", part.slug())) {
                         "*"
                     } else {
@@ -624,13 +711,16 @@ pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
 pub fn run_matrix(root: &Path, args: &MatrixArgs) -> Result<bool, String> {
     let started = Instant::now();
     let (rows, zoo) = matrix_rows(root, args)?;
-    let path = zoo_path(root);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    if fs::read_to_string(&path).ok().as_deref() != Some(zoo.as_str()) {
-        fs::write(&path, &zoo).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let dir = zoo_dir(root);
+    for (generated, text) in &zoo {
+        let path = dir.join(generated);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
     }
     println!(
         "matrix: {} variants; the skeleton and the reference built as themselves, the rest in one zoo build; {} seeds for the reference and skeleton, {} for the others",
@@ -642,7 +732,7 @@ pub fn run_matrix(root: &Path, args: &MatrixArgs) -> Result<bool, String> {
     for (name, variant) in [
         ("reference", Variant::Reference),
         ("skeleton", Variant::Skeleton),
-        ("zoo", Variant::File(path.clone())),
+        ("zoo", Variant::Zoo(dir.clone())),
     ] {
         let t = Instant::now();
         let host = build::build_host(root, &variant, Profile::Release)?;

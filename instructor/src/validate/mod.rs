@@ -15,6 +15,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use grader::exec::process::{self, Limits, OutputLimits, OutputReader};
+use grader::model::Track;
 
 use crate::skeleton;
 use crate::variant::{self, Variant};
@@ -337,57 +338,84 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> CheckResult {
     }
 }
 
-/// Builds the student package in a scratch directory, checks its content,
-/// and runs its own `./raftlab_test.sh`, which must build without the
-/// instructor crate and grade every step TODO or BLOCKED.
+/// Builds the student package of each track in a scratch directory,
+/// checks its content, and runs its own `./raftlab_test.sh`, which must
+/// build without the instructor crate and grade every step of its track
+/// TODO or BLOCKED.
 fn package_check(root: &Path) -> CheckResult {
-    let base = root.join("target/raftlab/package-check");
-    let out = base.join("raftlab");
-    let files = match crate::package::build_package(root, &out, Default::default()) {
-        Ok(files) => files,
-        Err(e) => return CheckResult::Failed(format!("cannot build the package: {e}")),
+    let tracks: Vec<Track> = match crate::sources::Reference::read(root) {
+        Ok(r) if r.has_deep() => Track::ALL.to_vec(),
+        Ok(_) => vec![Track::Core],
+        Err(e) => return CheckResult::Failed(e),
     };
-    let mut problems = match crate::package::check_package(root, &out) {
-        Ok(problems) => problems,
-        Err(e) => return CheckResult::Failed(format!("cannot check the package: {e}")),
-    };
-    let mut command = Command::new("sh");
-    command
-        .arg("./raftlab_test.sh")
-        .args(["--machine", "--seeds", "3"])
-        .current_dir(&out)
-        .env("CARGO_TARGET_DIR", base.join("target"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    match command.output() {
-        Err(e) => problems.push(format!("cannot run the package's raftlab_test.sh: {e}")),
-        Ok(output) => {
-            let text = String::from_utf8_lossy(&output.stdout).into_owned();
-            save_log(
-                root,
-                "package",
-                &format!("{text}{}", String::from_utf8_lossy(&output.stderr)),
-            );
-            let verdicts = matrix::Verdicts::parse_machine(&text);
-            if verdicts.steps.is_empty() {
-                problems.push(format!(
-                    "the package's raftlab_test.sh gave no verdicts (log: {})",
-                    log_dir(root).join("package.log").display()
-                ));
-            } else {
-                problems.extend(matrix::check_row(
-                    "package",
-                    &matrix::Expect::Skeleton,
-                    &verdicts,
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    for track in tracks {
+        let base = root.join("target/raftlab/package-check").join(track.slug());
+        let out = base.join("raftlab");
+        let options = crate::package::PackageOptions {
+            track,
+            ..Default::default()
+        };
+        let files = match crate::package::build_package(root, &out, options) {
+            Ok(files) => files,
+            Err(e) => {
+                return CheckResult::Failed(format!(
+                    "cannot build the {} package: {e}",
+                    track.slug()
                 ));
             }
+        };
+        match crate::package::check_package(root, &out, track) {
+            Ok(p) => problems.extend(
+                p.into_iter()
+                    .map(|p| format!("{} package: {p}", track.slug())),
+            ),
+            Err(e) => return CheckResult::Failed(format!("cannot check the package: {e}")),
         }
+        let mut command = Command::new("sh");
+        command
+            .arg("./raftlab_test.sh")
+            .args(["--machine", "--seeds", "3"])
+            .current_dir(&out)
+            .env("CARGO_TARGET_DIR", base.join("target"))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let log = format!("package-{}", track.slug());
+        match command.output() {
+            Err(e) => problems.push(format!("cannot run the package's raftlab_test.sh: {e}")),
+            Ok(output) => {
+                let text = String::from_utf8_lossy(&output.stdout).into_owned();
+                save_log(
+                    root,
+                    &log,
+                    &format!("{text}{}", String::from_utf8_lossy(&output.stderr)),
+                );
+                let verdicts = matrix::Verdicts::parse_machine(&text);
+                if verdicts.steps.is_empty() {
+                    problems.push(format!(
+                        "the {} package's raftlab_test.sh gave no verdicts (log: {})",
+                        track.slug(),
+                        log_dir(root).join(format!("{log}.log")).display()
+                    ));
+                } else {
+                    problems.extend(matrix::check_row_in(
+                        track,
+                        &format!("{} package", track.slug()),
+                        &matrix::Expect::Skeleton,
+                        &verdicts,
+                    ));
+                }
+            }
+        }
+        notes.push(format!("{} package: {files} files", track.slug()));
     }
     if problems.is_empty() {
         CheckResult::Passed(format!(
-            "{files} files; no answer line or call, no marker, no solutions path; builds without the instructor crate; every step TODO or BLOCKED"
+            "{}; no answer line or call, no marker, no solutions path; builds without the instructor crate; every step of its track TODO or BLOCKED",
+            notes.join(", ")
         ))
     } else {
         CheckResult::Failed(problems.join("\n    "))
