@@ -60,6 +60,7 @@ Options:
   --seeds N              visible scenario seeds 0..N-1 (default 100)
   --jobs N               cases graded at once (default: the number of CPUs)
   --no-hidden            leave the hidden seeds out
+  --build-limit SECS     the most one submission's build may take (default 300)
   --unsafe-no-sandbox    grade without a sandbox (the student's code runs as
                          you, and can read and write what you can); every
                          report says so
@@ -79,6 +80,8 @@ pub struct GradeArgs {
     pub jobs: usize,
     pub hidden: bool,
     pub unsafe_no_sandbox: bool,
+    /// The most a submission's build may take.
+    pub build_limit: Duration,
 }
 
 pub fn parse_args(args: Vec<OsString>) -> Result<Option<GradeArgs>, String> {
@@ -93,6 +96,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Option<GradeArgs>, String> {
         jobs: std::thread::available_parallelism().map_or(1, usize::from),
         hidden: true,
         unsafe_no_sandbox: false,
+        build_limit: BUILD_WALL,
     };
     let number = |v: OsString, name: &str| -> Result<u64, String> {
         v.to_str()
@@ -110,6 +114,12 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Option<GradeArgs>, String> {
             Long("no-hidden") => a.hidden = false,
             Long("unsafe-no-sandbox") => a.unsafe_no_sandbox = true,
             Long("prepare") => a.prepare = true,
+            Long("build-limit") => {
+                a.build_limit = Duration::from_secs(number(
+                    p.value().map_err(|e| e.to_string())?,
+                    "--build-limit",
+                )?)
+            }
             Short('h') | Long("help") => return Ok(None),
             Value(v) => a.submissions.push(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
@@ -510,6 +520,7 @@ fn build_submission(
     source: &Path,
     scratch: &Path,
     raft_rs: &Path,
+    limit: Duration,
 ) -> Built {
     match confinement {
         Confinement::Jailed {
@@ -527,7 +538,7 @@ fn build_submission(
                 Err(e) => return Built::Error(format!("cannot prepare the build: {e}")),
             };
             let outcome =
-                match jailed_build(bwrap, toolchain, source, Some(raft_rs), &target, BUILD_WALL) {
+                match jailed_build(bwrap, toolchain, source, Some(raft_rs), &target, limit) {
                     Ok(o) => o,
                     Err(e) => return Built::Error(e),
                 };
@@ -795,7 +806,7 @@ fn grade_one(
     if fs::write(&raft_rs, &found.text).is_err() {
         return fail(row, Status::Error, "cannot write the scratch copy", "");
     }
-    let host = match build_submission(root, confinement, source, scratch, &raft_rs) {
+    let host = match build_submission(root, confinement, source, scratch, &raft_rs, args.build_limit) {
         Built::Host(h) => h,
         Built::CompileError(text) => {
             return fail(

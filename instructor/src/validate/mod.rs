@@ -5,6 +5,7 @@
 //! passed, M failed, K skipped`. The heart of it is the validation
 //! [`matrix`].
 
+pub mod hostile;
 pub mod matrix;
 
 use std::collections::BTreeSet;
@@ -327,6 +328,17 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> CheckResult {
             Err(e) => CheckResult::Failed(e),
         },
         "package" => package_check(root),
+        "hostile" => hostile::hostile_check(root),
+        "sandbox" => match crate::sandbox::Bwrap::detect() {
+            Err(e) => CheckResult::Skipped(format!("no sandbox here ({e}); `.ci/run` installs bubblewrap")),
+            Ok(_) => command_check(
+                root,
+                name,
+                root,
+                None,
+                &[vec!["cargo", "test", "-q", "-p", "instructor", "--test", "sandbox", "--", "--include-ignored", "--test-threads", "1"]],
+            ),
+        },
         "docs" => match crate::docs::check_documents(root) {
             Err(e) => CheckResult::Failed(e),
             Ok((problems, checked)) if problems.is_empty() => CheckResult::Passed(format!(
