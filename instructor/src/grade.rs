@@ -806,7 +806,14 @@ fn grade_one(
     if fs::write(&raft_rs, &found.text).is_err() {
         return fail(row, Status::Error, "cannot write the scratch copy", "");
     }
-    let host = match build_submission(root, confinement, source, scratch, &raft_rs, args.build_limit) {
+    let host = match build_submission(
+        root,
+        confinement,
+        source,
+        scratch,
+        &raft_rs,
+        args.build_limit,
+    ) {
         Built::Host(h) => h,
         Built::CompileError(text) => {
             return fail(

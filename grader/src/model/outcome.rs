@@ -50,11 +50,13 @@ impl Failure {
     /// The code under test panicked with `message`.
     pub fn panic(message: impl Into<String>) -> Failure {
         let message = message.into();
-        Failure {
+        let failure = Failure {
             hole: Step::from_panic(&message),
             message,
             panicked: true,
-        }
+        };
+        case_failed(&failure);
+        failure
     }
 
     /// Whether the run stopped at `step`'s `todo!()`.
@@ -69,9 +71,10 @@ impl Failure {
     }
 }
 
-/// Every broken expectation passes through here, so a debugger can stop on
-/// it: `break grader::model::outcome::case_failed`. A failed check returns
-/// an error; it never panics.
+/// Every failure of a case (a broken expectation, or a panic of the code
+/// under test) passes through here, so a debugger can stop on it: `break
+/// grader::model::outcome::case_failed`. A failed check returns an error;
+/// it never panics.
 #[inline(never)]
 pub fn case_failed(failure: &Failure) {
     std::hint::black_box(failure);

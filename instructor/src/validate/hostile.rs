@@ -242,18 +242,27 @@ pub fn hostile_check(root: &Path) -> CheckResult {
     }
     let allowed = |p: &Path| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        matches!(name, "grades.csv" | ".raftlab-grades" | "results.json" | "report.txt")
-            || p.is_dir()
+        matches!(
+            name,
+            "grades.csv" | ".raftlab-grades" | "results.json" | "report.txt"
+        ) || p.is_dir()
     };
     let mut stack = vec![out.clone()];
     while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).into_iter().flatten().filter_map(Result::ok) {
+        for entry in fs::read_dir(&d)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path.clone());
             }
             if !allowed(&path) {
-                problems.push(format!("a file the grader does not write: {}", path.display()));
+                problems.push(format!(
+                    "a file the grader does not write: {}",
+                    path.display()
+                ));
             }
         }
     }
@@ -266,7 +275,9 @@ pub fn hostile_check(root: &Path) -> CheckResult {
     }
     let seen = connections.load(Ordering::SeqCst);
     if seen > 0 {
-        problems.push(format!("{seen} connection(s) reached a listener on 127.0.0.1"));
+        problems.push(format!(
+            "{seen} connection(s) reached a listener on 127.0.0.1"
+        ));
     }
     if problems.is_empty() {
         CheckResult::Passed(format!(

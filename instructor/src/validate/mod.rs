@@ -329,14 +329,57 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> CheckResult {
         },
         "package" => package_check(root),
         "hostile" => hostile::hostile_check(root),
+        "timeline-browser" => {
+            let found = ["chromium", "chromium-browser", "google-chrome"]
+                .iter()
+                .any(|n| Path::new("/usr/bin").join(n).is_file());
+            if !found {
+                CheckResult::Skipped(
+                    "no Chromium here; `.ci/run` installs Debian's chromium".to_string(),
+                )
+            } else {
+                command_check(
+                    root,
+                    name,
+                    root,
+                    None,
+                    &[vec![
+                        "cargo",
+                        "test",
+                        "-q",
+                        "-p",
+                        "grader",
+                        "--test",
+                        "timeline_browser",
+                        "--",
+                        "--ignored",
+                    ]],
+                )
+            }
+        }
+        "debugger" => debugger_check(root),
         "sandbox" => match crate::sandbox::Bwrap::detect() {
-            Err(e) => CheckResult::Skipped(format!("no sandbox here ({e}); `.ci/run` installs bubblewrap")),
+            Err(e) => CheckResult::Skipped(format!(
+                "no sandbox here ({e}); `.ci/run` installs bubblewrap"
+            )),
             Ok(_) => command_check(
                 root,
                 name,
                 root,
                 None,
-                &[vec!["cargo", "test", "-q", "-p", "instructor", "--test", "sandbox", "--", "--include-ignored", "--test-threads", "1"]],
+                &[vec![
+                    "cargo",
+                    "test",
+                    "-q",
+                    "-p",
+                    "instructor",
+                    "--test",
+                    "sandbox",
+                    "--",
+                    "--include-ignored",
+                    "--test-threads",
+                    "1",
+                ]],
             ),
         },
         "docs" => match crate::docs::check_documents(root) {
@@ -347,6 +390,83 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> CheckResult {
             Ok((problems, _)) => CheckResult::Failed(problems.join("\n    ")),
         },
         other => CheckResult::Failed(format!("the check {other} is not available in this build")),
+    }
+}
+
+/// The case the debugger check debugs, and the line it expects to stop at
+/// first: the first line of its step's code.
+const DEBUGGED_CASE: &str = "e3::becomes_candidate_of_next_term";
+
+/// Runs what `./raftlab_test.sh --debug --case ...` prints, in gdb's batch
+/// mode, on the skeleton (the student's starting point): the breakpoint in
+/// the step's code must be hit, then the one on the case's failure path.
+fn debugger_check(root: &Path) -> CheckResult {
+    let has = |p: &str| {
+        Command::new(p)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !has("gdb") {
+        return CheckResult::Skipped("no gdb here; `.ci/run` installs Debian's gdb".to_string());
+    }
+    let printed = Command::new("sh")
+        .arg("./raftlab_test.sh")
+        .args(["--debug", "--case", DEBUGGED_CASE])
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .output();
+    let printed = match printed {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => {
+            return CheckResult::Failed(format!(
+                "./raftlab_test.sh --debug failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            ));
+        }
+        Err(e) => return CheckResult::Failed(format!("cannot run ./raftlab_test.sh: {e}")),
+    };
+    let Some(command) = printed
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("rust-gdb"))
+    else {
+        return CheckResult::Failed(format!("--debug printed no rust-gdb command:\n{printed}"));
+    };
+    // The same command, in batch mode: after `run`, show where it stopped,
+    // go on to the next stop, and show that too.
+    let batch = command
+        .replacen("rust-gdb -q", "gdb -q -batch", 1)
+        .replacen(" --args ", " -ex bt -ex continue -ex bt --args ", 1);
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(&batch)
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .output();
+    let text = match output {
+        Ok(o) => format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => return CheckResult::Failed(format!("cannot run gdb: {e}")),
+    };
+    let log = save_log(root, "debugger", &format!("$ {batch}\n{text}"));
+    let step_hit = text.contains("Breakpoint 1,") && text.contains("become_candidate");
+    let failure_hit = text.contains("Breakpoint 2,") && text.contains("case_failed");
+    if step_hit && failure_hit {
+        CheckResult::Passed(format!(
+            "gdb stopped in Election Step3's code, then on the case's failure (log: {})",
+            log.display()
+        ))
+    } else {
+        CheckResult::Failed(format!(
+            "gdb did not stop where --debug says (step line: {step_hit}, failure path: {failure_hit}); log: {}",
+            log.display()
+        ))
     }
 }
 
