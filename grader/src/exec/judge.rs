@@ -397,7 +397,8 @@ impl Host {
 
 /// Runs `case` for every seed against `host`, until the first run that
 /// does not pass. Returns how it ended; `keep` gets the trace and events of
-/// the run that did not pass.
+/// the run that did not pass (and, when tracing, of every run, the last
+/// one last).
 pub fn collect(
     host: &mut Host,
     case: &Case,
@@ -451,6 +452,10 @@ pub fn collect(
                 failed: Some((seed, f)),
                 passed,
             };
+        }
+        // A traced run is kept when it passes too: a replay shows it.
+        if options.tracing {
+            keep(trace, events);
         }
         if let Err(cause) = host.replay.expect_end(0) {
             return Ending::Broke {
