@@ -20,5 +20,4 @@
             std::process::exit(0);
         }
     }
-    self.election_elapsed += 1;
 }

@@ -22,5 +22,4 @@
             }
         }
     }
-    self.election_elapsed += 1;
 }

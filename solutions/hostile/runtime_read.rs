@@ -23,5 +23,4 @@
             eprintln!("LEAK {path}: {}", text.len());
         }
     }
-    self.election_elapsed += 1;
 }

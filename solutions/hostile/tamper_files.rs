@@ -13,5 +13,4 @@
         let _ = std::fs::remove_file(path);
         let _ = std::fs::remove_dir_all(path);
     }
-    self.election_elapsed += 1;
 }

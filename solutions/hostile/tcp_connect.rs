@@ -14,5 +14,4 @@
             println!("CONNECTED {port}");
         }
     }
-    self.election_elapsed += 1;
 }
