@@ -247,6 +247,12 @@ fn print_debug(args: &TestArgs, root: &Path) -> ExitCode {
         .host
         .clone()
         .unwrap_or_else(|| PathBuf::from("target/raftlab-debug/raftlab-host"));
+    // Shown from the workspace, where the student runs it.
+    let absolute_root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let host = host
+        .strip_prefix(&absolute_root)
+        .map(Path::to_path_buf)
+        .unwrap_or(host);
     let seed = args.seed.unwrap_or(Seed(0));
     println!(
         "The host is built without optimisation in {}. Debug the case with:\n\n  {}\n",
