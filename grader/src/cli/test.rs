@@ -294,13 +294,14 @@ fn run_in_process(args: &TestArgs) -> ExitCode {
 }
 
 /// Draws the run of `result` (re-run with tracing if it was not) as a
-/// timeline page at `path`.
+/// timeline page at `path`; `None` when the run recorded no event (the
+/// host did not start, say).
 fn write_timeline(
     launcher: &dyn Launcher,
     result: &CaseResult,
     path: &Path,
     options: &RunOptions,
-) -> Result<PathBuf, String> {
+) -> Result<Option<PathBuf>, String> {
     let seed = result.seed.unwrap_or(Seed(0));
     let events = if result.events.is_empty() {
         let traced = RunOptions {
@@ -311,6 +312,9 @@ fn write_timeline(
     } else {
         result.events.clone()
     };
+    if events.is_empty() {
+        return Ok(None);
+    }
     let title = format!("{} seed {seed}", result.case.name);
     let failure = (!result.passed()).then_some(result.message.as_str());
     let page = Timeline::from_events(&title, &events, failure);
@@ -320,7 +324,7 @@ fn write_timeline(
         fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     fs::write(path, page.to_html()).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(path.to_path_buf())
+    Ok(Some(path.to_path_buf()))
 }
 
 /// A one-case report: its verdict, why, and how to go on.
@@ -510,7 +514,8 @@ pub fn test_main(raw: Vec<OsString>) -> ExitCode {
     };
     if let Some((result, path)) = drawn {
         match write_timeline(&launcher, result, &path, &options) {
-            Ok(p) => {
+            Ok(None) => {}
+            Ok(Some(p)) => {
                 let _ = writeln!(
                     out,
                     "timeline of {} (open it in a browser): {}",

@@ -23,6 +23,9 @@ use super::codec::{DecodeError, Decoder, Encoder, MAX_FRAME_BYTES, Wire};
 use super::op::Reply;
 use crate::model::Seed;
 
+/// The tag of a reply frame.
+pub const REPLY_TAG: u8 = 2;
+
 /// Bumped whenever a frame's form changes.
 pub const PROTOCOL_VERSION: u64 = 1;
 
@@ -101,7 +104,7 @@ impl Wire for Frame {
                 e.put(seed);
             }
             Frame::Reply(reply) => {
-                e.u8(2);
+                e.u8(REPLY_TAG);
                 reply.encode(e);
             }
             Frame::Log(line) => {
@@ -119,7 +122,7 @@ impl Wire for Frame {
                 digest: d.u64()?,
             },
             1 => Frame::Begin { seed: d.get()? },
-            2 => Frame::Reply(d.get()?),
+            REPLY_TAG => Frame::Reply(d.get()?),
             3 => Frame::Log(d.string()?),
             4 => Frame::End,
             5 => Frame::Done,
@@ -145,10 +148,17 @@ pub fn write_frame<T: Wire>(out: &mut impl Write, value: &T) -> io::Result<()> {
 
 /// Reads one frame's payload: `Ok(None)` at a clean end of the stream.
 pub fn read_frame_bytes(input: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+    let mut payload = Vec::new();
+    Ok(read_frame_into(input, &mut payload)?.then_some(payload))
+}
+
+/// Reads one frame's payload into `payload` (reusing its room): `false`
+/// at a clean end of the stream.
+pub fn read_frame_into(input: &mut impl Read, payload: &mut Vec<u8>) -> io::Result<bool> {
     let mut len = [0u8; 4];
     match input.read_exact(&mut len) {
         Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
         Err(e) => return Err(e),
     }
     let len = u32::from_le_bytes(len) as usize;
@@ -158,9 +168,10 @@ pub fn read_frame_bytes(input: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
             format!("a frame of {len} bytes (at most {MAX_FRAME_BYTES})"),
         ));
     }
-    let mut payload = vec![0; len];
-    input.read_exact(&mut payload)?;
-    Ok(Some(payload))
+    payload.clear();
+    payload.resize(len, 0);
+    input.read_exact(payload)?;
+    Ok(true)
 }
 
 /// Decodes one whole frame's payload as a `T`.

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::codec::Encoder;
+use super::codec::{Encoder, Wire};
 use super::op::{Driver, Op, Reply};
 use super::protocol::{Frame, encode_frame};
 
@@ -33,6 +33,18 @@ impl<W: Write> Outbox<W> {
     /// Queues `frame`, writing the queue out when it is long enough.
     pub fn push(&mut self, frame: &Frame) {
         encode_frame(&mut self.buf, frame);
+        if self.flush_each || self.buf.buf.len() >= FLUSH_BYTES {
+            self.flush();
+        }
+    }
+
+    /// Queues the reply frame of `reply` (the same bytes as
+    /// `push(&Frame::Reply(reply))`, without copying the reply).
+    pub fn push_reply(&mut self, reply: &Reply) {
+        let at = self.buf.begin_frame();
+        self.buf.u8(super::protocol::REPLY_TAG);
+        reply.encode(&mut self.buf);
+        self.buf.end_frame(at);
         if self.flush_each || self.buf.buf.len() >= FLUSH_BYTES {
             self.flush();
         }
@@ -71,7 +83,7 @@ impl<W: Write> Driver for Record<'_, W> {
                 self.outbox.push(&Frame::Log(line));
             }
         }
-        self.outbox.push(&Frame::Reply(reply.clone()));
+        self.outbox.push_reply(&reply);
         reply
     }
 }

@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::op::{Driver, Op, Reply};
-use super::protocol::{Frame, decode_frame, read_frame_bytes};
+use super::protocol::{Frame, decode_frame, read_frame_into};
 use crate::model::Seed;
 
 /// Why a replay cannot go on.
@@ -49,6 +49,7 @@ fn spawn_reader(input: impl Read + Send + 'static) -> Receiver<Batch> {
 
 fn read_frames(mut input: BufReader<impl Read>, tx: &SyncSender<Batch>) {
     let mut batch = Vec::new();
+    let mut payload = Vec::new();
     loop {
         // Hand over what was decoded before a read that may block, so a
         // frame never waits for the next one to be written.
@@ -58,15 +59,15 @@ fn read_frames(mut input: BufReader<impl Read>, tx: &SyncSender<Batch>) {
         {
             return;
         }
-        let end = match read_frame_bytes(&mut input) {
-            Ok(Some(payload)) => match decode_frame::<Frame>(&payload) {
+        let end = match read_frame_into(&mut input, &mut payload) {
+            Ok(true) => match decode_frame::<Frame>(&payload) {
                 Ok(frame) => {
                     batch.push(frame);
                     continue;
                 }
                 Err(e) => Broken::Protocol(format!("a malformed frame: {e}")),
             },
-            Ok(None) => Broken::Ended,
+            Ok(false) => Broken::Ended,
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                 Broken::Protocol(e.to_string())
             }
