@@ -4,13 +4,25 @@
 
 pub mod e1;
 pub mod e3;
+pub mod r1;
+pub mod r2;
+pub mod r3;
+pub mod r4;
 
 use crate::cases::{Case, Ctx};
 use crate::model::{Kind, Outcome, Step};
 
 /// Every step case, Election Step1 first.
 pub fn cases() -> Vec<Case> {
-    [e1::cases(), e3::cases()].concat()
+    [
+        e1::cases(),
+        e3::cases(),
+        r1::cases(),
+        r2::cases(),
+        r3::cases(),
+        r4::cases(),
+    ]
+    .concat()
 }
 
 /// A case of `step`: `name` is `e3::...`, `purpose` one sentence, `uses`
