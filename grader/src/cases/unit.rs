@@ -831,3 +831,123 @@ pub fn older_terms(ctx: &Ctx, salt: u64, len: u64, below: Term) -> Vec<Term> {
     terms.sort_unstable();
     terms
 }
+
+#[cfg(test)]
+mod replication_model_tests {
+    use super::*;
+
+    /// Leader 1 of `voters` (and `learners`) at `term` with a log of
+    /// `log_terms`, each node's match index from `matched`.
+    fn leader_state(
+        voters: &[NodeId],
+        learners: &[NodeId],
+        log_terms: &[Term],
+        term: Term,
+        matched: &[(NodeId, raftpb::Index)],
+    ) -> NodeState {
+        let mut s = NodeState {
+            id: 1,
+            state: StateType::Leader,
+            term,
+            voters: voters.to_vec(),
+            learners: learners.to_vec(),
+            ..NodeState::default()
+        };
+        s.log.first_index = 1;
+        s.log.entries = entries_of_terms(log_terms);
+        let next = s.log.last_index() + 1;
+        for &id in voters.iter().chain(learners) {
+            s.progress.insert(
+                id,
+                ProgressView {
+                    next_idx: next,
+                    is_learner: learners.contains(&id),
+                    ..ProgressView::default()
+                },
+            );
+        }
+        for &(id, m) in matched {
+            if let Some(pr) = s.progress.get_mut(&id) {
+                pr.matched = m;
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn quorum_commit_needs_a_majority_of_voters_of_the_current_term() {
+        // Each row: voters, learners, matches, log terms, term → commit.
+        type Row<'a> = (
+            &'a [NodeId],
+            &'a [NodeId],
+            &'a [(NodeId, u64)],
+            &'a [Term],
+            Term,
+            u64,
+        );
+        let rows: &[Row] = &[
+            (&[1], &[], &[(1, 2)], &[1, 1], 1, 2),
+            (&[1, 2], &[], &[(1, 3), (2, 2)], &[3, 3, 3], 3, 2),
+            (&[1, 2, 3, 4], &[], &[(1, 4), (2, 4)], &[3, 3, 3, 3], 3, 0),
+            (
+                &[1, 2, 3, 4],
+                &[],
+                &[(1, 4), (2, 4), (3, 2)],
+                &[3, 3, 3, 3],
+                3,
+                2,
+            ),
+            (
+                &[1, 2, 3],
+                &[4, 5],
+                &[(1, 2), (4, 2), (5, 2)],
+                &[3, 3],
+                3,
+                0,
+            ),
+            // Figure 8: a majority holds index 2, of an earlier term.
+            (&[1, 2, 3], &[], &[(1, 3), (2, 2), (3, 2)], &[1, 2, 3], 3, 0),
+        ];
+        for (i, &(voters, learners, matched, log, term, want)) in rows.iter().enumerate() {
+            let s = leader_state(voters, learners, log, term, matched);
+            assert_eq!(quorum_commit(&s), want, "row {i}");
+        }
+    }
+
+    #[test]
+    fn send_append_follows_progress() {
+        let mut s = leader_state(&[1, 2, 3], &[], &[1, 2, 2], 2, &[(1, 3)]);
+        // n2 probed from index 2: a probe goes out and n2 is paused.
+        s.progress.get_mut(&2).unwrap().next_idx = 2;
+        let m = send_append(&mut s, 2, 256).unwrap();
+        assert_eq!((m.index, m.log_term, m.entries.len()), (1, 1, 2));
+        assert!(s.progress[&2].probe_sent);
+        assert_eq!(send_append(&mut s, 2, 256), None);
+        // n3 streamed to: sent up to 3, next after it, one in flight.
+        let pr = s.progress.get_mut(&3).unwrap();
+        pr.state = ProgressState::Replicate;
+        pr.next_idx = 3;
+        let m = send_append(&mut s, 3, 1).unwrap();
+        assert_eq!((m.index, m.entries.len()), (2, 1));
+        assert_eq!(
+            (s.progress[&3].next_idx, &s.progress[&3].inflights),
+            (4, &vec![3])
+        );
+        // A window of one is full now.
+        assert_eq!(send_append(&mut s, 3, 1), None);
+    }
+
+    #[test]
+    fn an_acknowledgement_moves_the_match_index_up_only() {
+        let mut s = leader_state(&[1, 2, 3], &[], &[1, 2, 2], 2, &[(1, 3), (2, 2)]);
+        assert!(!leader_hears_ack(&mut s, 2, 1), "a stale acknowledgement");
+        assert_eq!(s.progress[&2].matched, 2);
+        assert!(s.progress[&2].recent_active);
+        assert!(leader_hears_ack(&mut s, 3, 2));
+        let pr = &s.progress[&3];
+        assert_eq!(
+            (pr.matched, pr.next_idx, pr.state),
+            (2, 3, ProgressState::Replicate)
+        );
+    }
+}

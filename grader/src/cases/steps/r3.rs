@@ -17,7 +17,7 @@ use crate::cases::unit::{
 };
 use crate::cases::{Case, Ctx};
 use crate::drive::Call;
-use crate::model::{Outcome, Step};
+use crate::model::{Failure, Outcome, Step};
 
 pub fn cases() -> Vec<Case> {
     let case = |name, purpose, run| step_case(Step::Replication3, name, purpose, &[], run);
@@ -157,6 +157,13 @@ fn run_row(ctx: &mut Ctx, number: usize, row: Row, by: Term, rule: &str) -> Outc
     } else {
         before.log.stabled.min(first_change as u64)
     };
+    if after.log.entries == want_log && after.log.stabled < want_stabled {
+        return Err(Failure::new(format!(
+            "{context}: the log holds the right entries, but those from index {} on were written again (log.stabled: got {}, want {want_stabled}): entries the follower already holds stay as they are, and only a conflict deletes and rewrites (Figure 2: \"append any new entries not already in the log\"; {rule})",
+            after.log.stabled + 1,
+            after.log.stabled
+        )));
+    }
     expect(&before)
         .with(|s| {
             s.election_elapsed = 0;
@@ -228,11 +235,7 @@ fn resets_clock_and_records_leader(ctx: &mut Ctx) -> Outcome {
             want_reply: app_resp(2, 1, 2, 2),
         },
     ];
-    run_rows(
-        ctx,
-        rows,
-        "§5.2: hearing from the leader resets the election clock; the sender of an append of our term is this term's leader",
-    )
+    run_rows(ctx, rows, "§5.3: accepted or not, the append is answered")
 }
 
 fn appends_and_acknowledges(ctx: &mut Ctx) -> Outcome {
