@@ -644,7 +644,7 @@ impl Node {
     /// Steps `m` into the node, where the step may run into the hole of a
     /// step after the case's own (a proposal goes on from Replication
     /// Step1's code to Step2's).
-    pub fn step_into_later_hole(self, ctx: &mut Ctx, m: Message) -> Result<Stepped, Failure> {
+    pub fn step_or_later_hole(self, ctx: &mut Ctx, m: Message) -> Result<Stepped, Failure> {
         ctx.note(|| format!("deliver {}", trace_msg(&m)));
         let shown = format!("{m:?}");
         let reply = ctx.apply(&Op::Step {
@@ -667,7 +667,7 @@ impl Node {
 
 /// A draw in `range` from the run's seed; `salt` tells the draws of one
 /// case apart.
-pub fn draw(ctx: &Ctx, salt: u64, range: std::ops::Range<u64>) -> u64 {
+pub fn draw_in(ctx: &Ctx, salt: u64, range: std::ops::Range<u64>) -> u64 {
     range.start + mix(ctx.seed.0, salt) % (range.end - range.start)
 }
 
@@ -826,7 +826,7 @@ pub fn log_text(entries: &[Entry]) -> String {
 /// `[1, below)`, never decreasing, as a log of earlier leaders is.
 pub fn older_terms(ctx: &Ctx, salt: u64, len: u64, below: Term) -> Vec<Term> {
     let mut terms: Vec<Term> = (0..len)
-        .map(|i| draw(ctx, mix(salt, i), 1..below.max(2)))
+        .map(|i| draw_in(ctx, mix(salt, i), 1..below.max(2)))
         .collect();
     terms.sort_unstable();
     terms

@@ -14,8 +14,8 @@ use raftpb::{HardState, Message, MessageType, NodeId, Term};
 
 use super::step_case;
 use crate::cases::unit::{
-    Node, Stepped, check_msgs, config, draw, ent, expect, leader_appends, log_text, note_changes,
-    older_terms, proposal, storage_with,
+    Node, Stepped, check_msgs, config, draw_in, ent, expect, leader_appends, log_text,
+    note_changes, older_terms, proposal, storage_with,
 };
 use crate::cases::{Case, Ctx};
 use crate::drive::{Call, NodeConfig};
@@ -104,7 +104,7 @@ fn describe_leader(ctx: &mut Ctx, n: Node) -> Result<String, Failure> {
 /// it. When Step2's hole stopped the proposal, nothing may have been sent.
 fn check_appended(ctx: &mut Ctx, n: Node, m: Message, data: &[&str], context: &str) -> Outcome {
     let before = n.state(ctx)?;
-    let stepped = n.step_into_later_hole(ctx, m)?;
+    let stepped = n.step_or_later_hole(ctx, m)?;
     if let Stepped::Returned(Err(e)) = &stepped {
         return Err(Failure::new(format!(
             "{context}: step returned the error {e:?}, want Ok: the uncommitted log has room, so the proposal must be appended (§5.3)"
@@ -139,7 +139,7 @@ fn payloads(ctx: &Ctx, salt: u64, count: u64) -> Vec<String> {
     (0..count)
         .map(|i| {
             let letter = char::from(b'a' + (i % 26) as u8);
-            format!("{letter}{}", draw(ctx, salt + i, 0..1000))
+            format!("{letter}{}", draw_in(ctx, salt + i, 0..1000))
         })
         .collect()
 }
@@ -149,9 +149,9 @@ fn refs(data: &[String]) -> Vec<&str> {
 }
 
 fn appends_at_leader_term(ctx: &mut Ctx) -> Outcome {
-    let term = draw(ctx, 1, 2..7);
-    let log_terms = older_terms(ctx, 2, draw(ctx, 3, 0..4), term);
-    let commit = draw(ctx, 4, 0..log_terms.len() as u64 + 1);
+    let term = draw_in(ctx, 1, 2..7);
+    let log_terms = older_terms(ctx, 2, draw_in(ctx, 3, 0..4), term);
+    let commit = draw_in(ctx, 4, 0..log_terms.len() as u64 + 1);
     let n = leader_with_probes_out(
         ctx,
         config(ctx, 1),
@@ -170,8 +170,8 @@ fn appends_at_leader_term(ctx: &mut Ctx) -> Outcome {
 }
 
 fn batch_gets_consecutive_indexes(ctx: &mut Ctx) -> Outcome {
-    let term = draw(ctx, 1, 2..6);
-    let log_terms = older_terms(ctx, 2, draw(ctx, 3, 1..4), term);
+    let term = draw_in(ctx, 1, 2..6);
+    let log_terms = older_terms(ctx, 2, draw_in(ctx, 3, 1..4), term);
     let n = leader_with_probes_out(
         ctx,
         config(ctx, 1),
@@ -180,7 +180,7 @@ fn batch_gets_consecutive_indexes(ctx: &mut Ctx) -> Outcome {
         term,
         0,
     )?;
-    let batch = payloads(ctx, 10, draw(ctx, 4, 2..5));
+    let batch = payloads(ctx, 10, draw_in(ctx, 4, 2..5));
     let context = format!(
         "after proposing {batch:?} in one MsgProp to {}",
         describe_leader(ctx, n)?
@@ -196,19 +196,19 @@ fn batch_gets_consecutive_indexes(ctx: &mut Ctx) -> Outcome {
 }
 
 fn overrides_proposed_term_and_index(ctx: &mut Ctx) -> Outcome {
-    let term = draw(ctx, 1, 2..6);
-    let log_terms = older_terms(ctx, 2, draw(ctx, 3, 1..4), term);
+    let term = draw_in(ctx, 1, 2..6);
+    let log_terms = older_terms(ctx, 2, draw_in(ctx, 3, 1..4), term);
     let n = leader_with_probes_out(ctx, config(ctx, 1), (&[1, 2, 3], &[]), &log_terms, term, 0)?;
     // Follower 2 forwards a proposal whose entries claim places of their
     // own: an older index, a term that is not the leader's.
-    let data = payloads(ctx, 10, draw(ctx, 4, 1..3));
+    let data = payloads(ctx, 10, draw_in(ctx, 4, 1..3));
     let mut m = Message::new(MessageType::MsgProp, 2, 1);
     m.entries = data
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            let claimed_term = draw(ctx, 5 + i as u64, 0..term + 3);
-            let claimed_index = draw(ctx, 7 + i as u64, 1..3);
+            let claimed_term = draw_in(ctx, 5 + i as u64, 0..term + 3);
+            let claimed_index = draw_in(ctx, 7 + i as u64, 1..3);
             ent(claimed_term, claimed_index, d)
         })
         .collect();
@@ -221,7 +221,7 @@ fn overrides_proposed_term_and_index(ctx: &mut Ctx) -> Outcome {
 }
 
 fn drops_proposal_over_uncommitted_limit(ctx: &mut Ctx) -> Outcome {
-    let limit = draw(ctx, 1, 10..16);
+    let limit = draw_in(ctx, 1, 10..16);
     let c = NodeConfig {
         max_uncommitted_size: limit,
         ..config(ctx, 1)
@@ -232,7 +232,7 @@ fn drops_proposal_over_uncommitted_limit(ctx: &mut Ctx) -> Outcome {
         describe_leader(ctx, n)?
     );
     // Nothing is uncommitted yet: the first proposal always fits.
-    let first = "f".repeat((limit / 2 + 1 + draw(ctx, 2, 0..2)) as usize);
+    let first = "f".repeat((limit / 2 + 1 + draw_in(ctx, 2, 0..2)) as usize);
     let context = format!(
         "{setup}: after proposing {} bytes (nothing uncommitted yet)",
         first.len()
@@ -241,7 +241,7 @@ fn drops_proposal_over_uncommitted_limit(ctx: &mut Ctx) -> Outcome {
 
     // Then one that would take the uncommitted log over the limit.
     let room = limit - first.len() as u64;
-    let over = "o".repeat((room + 1 + draw(ctx, 3, 0..3)) as usize);
+    let over = "o".repeat((room + 1 + draw_in(ctx, 3, 0..3)) as usize);
     let context = format!(
         "{setup}: after proposing {} bytes, then {} more ({} > {limit})",
         first.len(),
@@ -249,7 +249,7 @@ fn drops_proposal_over_uncommitted_limit(ctx: &mut Ctx) -> Outcome {
         first.len() + over.len()
     );
     let before = n.state(ctx)?;
-    let stepped = n.step_into_later_hole(ctx, proposal(1, &[&over]))?;
+    let stepped = n.step_or_later_hole(ctx, proposal(1, &[&over]))?;
     let want = Err("raft proposal dropped".to_string());
     if stepped != Stepped::Returned(want.clone()) {
         let got = match stepped {
@@ -285,9 +285,9 @@ fn drops_proposal_over_uncommitted_limit(ctx: &mut Ctx) -> Outcome {
 }
 
 fn single_voter_commits_at_once(ctx: &mut Ctx) -> Outcome {
-    let term = draw(ctx, 1, 2..6);
-    let log_terms = older_terms(ctx, 2, draw(ctx, 3, 0..3), term);
-    let learners: Vec<NodeId> = (2..2 + draw(ctx, 4, 0..3)).collect();
+    let term = draw_in(ctx, 1, 2..6);
+    let log_terms = older_terms(ctx, 2, draw_in(ctx, 3, 0..3), term);
+    let learners: Vec<NodeId> = (2..2 + draw_in(ctx, 4, 0..3)).collect();
     let n = leader_with_probes_out(ctx, config(ctx, 1), (&[1], &learners), &log_terms, term, 0)?;
     for round in 0..2 {
         let data = payloads(ctx, 10 + 10 * round, 1 + round);

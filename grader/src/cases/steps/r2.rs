@@ -11,7 +11,7 @@ use raftpb::{HardState, Message, NodeId, Term};
 
 use super::step_case;
 use crate::cases::unit::{
-    Node, check_msgs, config, draw, expect, leader_appends, log_text, note_changes, older_terms,
+    Node, check_msgs, config, draw_in, expect, leader_appends, log_text, note_changes, older_terms,
     proposal, send_append, storage_with,
 };
 use crate::cases::{Case, Ctx};
@@ -160,14 +160,14 @@ fn check_sent_to_each(ctx: &mut Ctx, n: Node, data: &[&str], window: u64) -> Out
 
 /// A seeded term and log of earlier terms for a new leader.
 fn term_and_log(ctx: &Ctx) -> (Term, Vec<Term>) {
-    let term = draw(ctx, 1, 2..7);
-    let log_terms = older_terms(ctx, 2, draw(ctx, 3, 0..4), term);
+    let term = draw_in(ctx, 1, 2..7);
+    let log_terms = older_terms(ctx, 2, draw_in(ctx, 3, 0..4), term);
     (term, log_terms)
 }
 
 fn sends_to_every_follower(ctx: &mut Ctx) -> Outcome {
     let (term, log_terms) = term_and_log(ctx);
-    let commit = draw(ctx, 4, 0..log_terms.len() as u64 + 1);
+    let commit = draw_in(ctx, 4, 0..log_terms.len() as u64 + 1);
     let n = leader(
         ctx,
         config(ctx, 1),
@@ -192,14 +192,14 @@ fn sends_to_all_four_followers(ctx: &mut Ctx) -> Outcome {
     // One follower, drawn from the seed, holds the leader's log up to its
     // last entry and is streamed to; the others are still probed.
     let last = n.state(ctx)?.log.last_index();
-    let streamed = draw(ctx, 5, 2..6);
+    let streamed = draw_in(ctx, 5, 2..6);
     n.set_progress(ctx, streamed, last, last + 1, ProgressState::Replicate)?;
     check_sent_to_each(ctx, n, &["x", "y"], WINDOW)
 }
 
 fn sends_to_learners_too(ctx: &mut Ctx) -> Outcome {
     let (term, log_terms) = term_and_log(ctx);
-    let learners: Vec<NodeId> = (4..4 + draw(ctx, 5, 1..3)).collect();
+    let learners: Vec<NodeId> = (4..4 + draw_in(ctx, 5, 1..3)).collect();
     let n = leader(
         ctx,
         config(ctx, 1),
@@ -245,7 +245,7 @@ fn replicating_followers_get_new_entries(ctx: &mut Ctx) -> Outcome {
 fn paused_follower_is_skipped(ctx: &mut Ctx) -> Outcome {
     let (term, log_terms) = term_and_log(ctx);
     let held = log_terms.len() as u64;
-    let window = draw(ctx, 5, 1..4);
+    let window = draw_in(ctx, 5, 1..4);
     let c = NodeConfig {
         max_inflight_msgs: window,
         ..config(ctx, 1)

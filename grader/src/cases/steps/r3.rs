@@ -12,7 +12,7 @@ use raftpb::{Entry, HardState, Message, Term};
 
 use super::step_case;
 use crate::cases::unit::{
-    ELECTION_TICK, Node, app, app_reject, app_resp, check_msgs, config, draw, ent,
+    ELECTION_TICK, Node, app, app_reject, app_resp, check_msgs, config, draw_in, ent,
     entries_of_terms, expect, log_text, note_changes, storage_with, trace_msg,
 };
 use crate::cases::{Case, Ctx};
@@ -95,7 +95,7 @@ fn shift_entries(entries: &[Entry], by: Term) -> Vec<Entry> {
 /// Runs each row on a fresh follower, every term shifted by a number drawn
 /// from the seed; on a failure, names the row and adds `rule`.
 fn run_rows(ctx: &mut Ctx, rows: Vec<Row>, rule: &str) -> Outcome {
-    let by = draw(ctx, 1, 0..4);
+    let by = draw_in(ctx, 1, 0..4);
     for (i, row) in rows.into_iter().enumerate() {
         run_row(ctx, i + 1, row, by, rule)?;
     }
@@ -122,7 +122,7 @@ fn run_row(ctx: &mut Ctx, number: usize, row: Row, by: Term, rule: &str) -> Outc
         ),
     )?;
     // Some time passed since the follower last heard from anyone.
-    let elapsed = draw(ctx, 100 + number as u64, 1..ELECTION_TICK);
+    let elapsed = draw_in(ctx, 100 + number as u64, 1..ELECTION_TICK);
     n.call(ctx, Call::SetElectionElapsed(elapsed))?;
     let m = app(
         1,

@@ -23,8 +23,8 @@ use raftpb::{HardState, Message, MessageType, NodeId, Term};
 
 use super::step_case;
 use crate::cases::unit::{
-    Node, app_resp, config, describe, draw, ent, entries_from, expect, leader_hears_ack, log_text,
-    note_changes, quorum_commit, send_append, storage_with, term_at, ticks,
+    Node, app_resp, config, describe, draw_in, ent, entries_from, expect, leader_hears_ack,
+    log_text, note_changes, quorum_commit, send_append, storage_with, term_at, ticks,
 };
 use crate::cases::{Case, Ctx};
 use crate::drive::{Call, NodeConfig};
@@ -93,7 +93,7 @@ fn leader(
     term: Term,
     commit: u64,
 ) -> Result<Leader, Failure> {
-    let heartbeat_ticks = draw(ctx, 0x4b, 1..4);
+    let heartbeat_ticks = draw_in(ctx, 0x4b, 1..4);
     let c = NodeConfig {
         heartbeat_tick: heartbeat_ticks,
         ..config(ctx, 1)
@@ -187,7 +187,7 @@ fn ack(ctx: &mut Ctx, l: Leader, from: NodeId, index: u64, row: &str) -> Outcome
             want.progress.insert(id, pr);
         }
     }
-    expect(&before).with(|s| *s = want).check(
+    expect(&want).check(
         &after,
         format_args!(
             "{context} (the follower that answered holds the leader's log up to what it acknowledged, Figure 2's matchIndex, and is sent what it lacks; every other node is either sent what it lacks or left as it was)"
@@ -376,7 +376,7 @@ fn commits_what_a_majority_holds(ctx: &mut Ctx) -> Outcome {
         row(five, &[], &[1, 1, 3, 3], &[(2, 2), (3, 2)], 0),
         row(five, &[], &[1, 1, 3, 3], &[(2, 3), (3, 4)], 3),
     ];
-    let by = draw(ctx, 1, 0..3);
+    let by = draw_in(ctx, 1, 0..3);
     for (i, r) in rows.iter().enumerate() {
         let term = 3 + by;
         let l = leader(ctx, (r.voters, r.learners), &shifted(r.log, by), term, 0)?;
@@ -411,7 +411,7 @@ fn commits_what_a_majority_holds(ctx: &mut Ctx) -> Outcome {
 fn no_commit_of_earlier_term_by_count(ctx: &mut Ctx) -> Outcome {
     // Leader 1 of three at term t+1 over 1@1 2@t, then its empty entry
     // 3@(t+1): entry 2 is of an earlier term.
-    let t = draw(ctx, 1, 2..5);
+    let t = draw_in(ctx, 1, 2..5);
     let l = leader(ctx, (&[1, 2, 3], &[]), &[1, t], t + 1, 0)?;
     let name = describe_leader(&l.node.state(ctx)?);
     ack(ctx, l, 2, 2, &name)?;
@@ -423,7 +423,7 @@ fn no_commit_of_earlier_term_by_count(ctx: &mut Ctx) -> Outcome {
         "{name}: after n2 and n3 acknowledged index 2, of term {t} (match indexes {}), commit: every node holds it, yet an entry of an earlier term is never committed by counting replicas (§5.4.2, Figure 8)",
         match_indexes(&s)
     );
-    let third = draw(ctx, 2, 2..4);
+    let third = draw_in(ctx, 2, 2..4);
     ack(ctx, l, third, 3, &name)?;
     let s = l.node.state(ctx)?;
     check_eq!(
@@ -439,14 +439,14 @@ fn no_commit_of_earlier_term_by_count(ctx: &mut Ctx) -> Outcome {
 fn followers_learn_new_commit(ctx: &mut Ctx) -> Outcome {
     // Five voters and a learner; the leader of term t over 1@1, then its
     // empty entry 2@t.
-    let t = draw(ctx, 1, 2..6);
+    let t = draw_in(ctx, 1, 2..6);
     let l = leader(ctx, (&[1, 2, 3, 4, 5], &[6]), &[1], t, 0)?;
     let name = describe_leader(&l.node.state(ctx)?);
     // The learner holds everything first: no commit yet. Then two voters,
     // drawn from the seed, complete the majority.
     ack(ctx, l, 6, 2, &name)?;
-    let first = draw(ctx, 2, 2..6);
-    let second = 2 + (first - 2 + draw(ctx, 3, 1..4)) % 4;
+    let first = draw_in(ctx, 2, 2..6);
+    let second = 2 + (first - 2 + draw_in(ctx, 3, 1..4)) % 4;
     ack(ctx, l, first, 2, &name)?;
     ack(ctx, l, second, 2, &name)?;
     let s = l.node.state(ctx)?;
@@ -460,12 +460,12 @@ fn followers_learn_new_commit(ctx: &mut Ctx) -> Outcome {
 }
 
 fn commit_waits_for_a_majority(ctx: &mut Ctx) -> Outcome {
-    let voters: &[NodeId] = if draw(ctx, 1, 0..2) == 0 {
+    let voters: &[NodeId] = if draw_in(ctx, 1, 0..2) == 0 {
         &[1, 2, 3, 4]
     } else {
         &[1, 2, 3, 4, 5]
     };
-    let t = draw(ctx, 2, 2..6);
+    let t = draw_in(ctx, 2, 2..6);
     let l = leader(ctx, (voters, &[]), &[1], t, 0)?;
     // Two more entries of the leader's term: 1@1 2@t 3@t 4@t.
     l.node
@@ -475,7 +475,7 @@ fn commit_waits_for_a_majority(ctx: &mut Ctx) -> Outcome {
     // order drawn from the seed.
     let acks: Vec<(NodeId, u64)> = voters[1..]
         .iter()
-        .map(|&id| (id, draw(ctx, 10 + id, 2..5)))
+        .map(|&id| (id, draw_in(ctx, 10 + id, 2..5)))
         .collect();
     for (from, index) in shuffled(ctx, 3, &acks) {
         ack(ctx, l, from, index, &name)?;
@@ -486,7 +486,7 @@ fn commit_waits_for_a_majority(ctx: &mut Ctx) -> Outcome {
 fn commit_never_goes_back(ctx: &mut Ctx) -> Outcome {
     // Leader 1 at term t+1 restarted knowing 1@1 2@t committed; its empty
     // entry is 3@(t+1). The followers' match indexes start at 0.
-    let t = draw(ctx, 1, 2..5);
+    let t = draw_in(ctx, 1, 2..5);
     let l = leader(ctx, (&[1, 2, 3], &[]), &[1, t], t + 1, 2)?;
     let name = describe_leader(&l.node.state(ctx)?);
     ack(ctx, l, 2, 1, &name)?;
@@ -502,7 +502,7 @@ fn commit_never_goes_back(ctx: &mut Ctx) -> Outcome {
 }
 
 fn learners_do_not_count(ctx: &mut Ctx) -> Outcome {
-    let t = draw(ctx, 1, 2..6);
+    let t = draw_in(ctx, 1, 2..6);
     let l = leader(ctx, (&[1, 2, 3], &[4, 5]), &[1], t, 0)?;
     let name = describe_leader(&l.node.state(ctx)?);
     ack(ctx, l, 4, 2, &name)?;
@@ -516,15 +516,15 @@ fn learners_do_not_count(ctx: &mut Ctx) -> Outcome {
     );
     // One voter more makes the majority of voters; the learners, which hold
     // the entries, must learn the commit too.
-    let voter = draw(ctx, 2, 2..4);
+    let voter = draw_in(ctx, 2, 2..4);
     ack(ctx, l, voter, 2, &name)
 }
 
 fn counts_only_acknowledged_entries(ctx: &mut Ctx) -> Outcome {
     // Leader 1 of three at term t over a log of earlier terms, then its
     // empty entry and two entries of its own.
-    let t = draw(ctx, 1, 2..6);
-    let held = draw(ctx, 2, 1..4);
+    let t = draw_in(ctx, 1, 2..6);
+    let held = draw_in(ctx, 2, 1..4);
     let log_terms: Vec<Term> = (0..held).map(|i| 1 + i % (t - 1)).collect();
     let mut log_terms = log_terms;
     log_terms.sort_unstable();
