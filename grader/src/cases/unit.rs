@@ -769,6 +769,216 @@ pub fn log_up_to(ctx: &Ctx, salt: u64, len: u64, term: Term) -> Vec<Term> {
     terms
 }
 
+// ── Replication suites ──
+//
+// What the Replication suites share: a step that may run into a later
+// step's hole, and the library's own bookkeeping of a leader
+// (`append_entry`, `send_append`, `maybe_commit`, what an acknowledgement
+// does to a follower's progress) written as expectations, so a case can
+// state a rule's whole effect on the leader.
+
+/// How a `step` that may run into a later step's hole ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stepped {
+    /// `step` returned: `Ok`, or the error's text.
+    Returned(Result<(), String>),
+    /// It stopped at this later step's `todo!()`: the node stays as that
+    /// step found it, to be judged on what the case's own step did before.
+    Hole(Step),
+}
+
+impl Node {
+    /// Steps `m` into the node, where the step may run into the hole of a
+    /// step after the case's own (a proposal goes on from Replication
+    /// Step1's code to Step2's).
+    pub fn step_or_later_hole(self, ctx: &mut Ctx, m: Message) -> Result<Stepped, Failure> {
+        ctx.note(|| format!("deliver {}", trace_msg(&m)));
+        let shown = format!("{m:?}");
+        let reply = ctx.apply(&Op::Step {
+            id: self.id,
+            msg: m,
+        });
+        match reply {
+            Reply::Done => Ok(Stepped::Returned(Ok(()))),
+            Reply::Refused(e) => Ok(Stepped::Returned(Err(e))),
+            r => match later_hole(ctx, &r) {
+                Some(step) => {
+                    ctx.note(|| format!("n{} reached the todo!() of {step}", self.id));
+                    Ok(Stepped::Hole(step))
+                }
+                None => Err(unexpected(self.id, &format!("step {shown}"), r)),
+            },
+        }
+    }
+}
+
+/// A draw in `range` from the run's seed; `salt` tells the draws of one
+/// case apart.
+pub fn draw_in(ctx: &Ctx, salt: u64, range: std::ops::Range<u64>) -> u64 {
+    range.start + mix(ctx.seed.0, salt) % (range.end - range.start)
+}
+
+/// The term of entry `index` of `log`: 0 for index 0, `None` outside it.
+pub fn term_at(log: &crate::model::LogView, index: raftpb::Index) -> Option<Term> {
+    if index == 0 {
+        return Some(0);
+    }
+    let offset = index.checked_sub(log.first_index)?;
+    log.entries.get(offset as usize).map(|e| e.term)
+}
+
+/// The entries of `log` from `from` on.
+pub fn entries_from(log: &crate::model::LogView, from: raftpb::Index) -> Vec<Entry> {
+    let offset = from.saturating_sub(log.first_index) as usize;
+    log.entries
+        .get(offset..)
+        .map(<[Entry]>::to_vec)
+        .unwrap_or_default()
+}
+
+/// What `maybe_commit` makes of leader `s`'s commit index: the highest
+/// index a majority of the voters holds (learners do not count), if that
+/// entry is of the leader's term (§5.3; §5.4.2, Figure 8); never less than
+/// before.
+pub fn quorum_commit(s: &NodeState) -> raftpb::Index {
+    let mut matched: Vec<raftpb::Index> = s
+        .voters
+        .iter()
+        .map(|id| s.progress.get(id).map_or(0, |pr| pr.matched))
+        .collect();
+    matched.sort_unstable_by(|a, b| b.cmp(a));
+    let Some(&majority) = matched.get(matched.len() / 2) else {
+        return s.log.committed;
+    };
+    if majority > s.log.committed && term_at(&s.log, majority) == Some(s.term) {
+        majority
+    } else {
+        s.log.committed
+    }
+}
+
+/// Expect what `append_entry` does on leader `s` with entries carrying
+/// `data`: each gets the leader's term and the next free index (§5.3), the
+/// uncommitted log grows by their payload, the leader's own progress
+/// holds them, and the commit index follows the voters' majority.
+pub fn leader_appends(s: &mut NodeState, data: &[&str]) {
+    let last = s.log.last_index();
+    for (i, d) in data.iter().enumerate() {
+        s.log.entries.push(ent(s.term, last + 1 + i as u64, d));
+    }
+    s.uncommitted_size += data.iter().map(|d| d.len() as u64).sum::<u64>();
+    let new_last = s.log.last_index();
+    if let Some(pr) = s.progress.get_mut(&s.id) {
+        if pr.matched < new_last {
+            pr.matched = new_last;
+            pr.probe_sent = false;
+        }
+        pr.next_idx = pr.next_idx.max(new_last + 1);
+    }
+    s.log.committed = quorum_commit(s);
+}
+
+/// Whether a leader holds back appends to a follower of progress `pr`
+/// (`Progress::is_paused`): its probe is unanswered, its window of
+/// `window` appends in flight is full, or it is getting a snapshot.
+pub fn paused(pr: &ProgressView, window: u64) -> bool {
+    match pr.state {
+        ProgressState::Probe => pr.probe_sent,
+        ProgressState::Replicate => pr.inflights.len() as u64 >= window,
+        ProgressState::Snapshot => true,
+    }
+}
+
+/// Expect what `send_append(to)` does on leader `s`, whose followers'
+/// windows hold `window` appends: unless `to` is paused, a `MsgApp` with
+/// every entry from its next index on, after the entry before them, and
+/// the leader's commit index (§5.3); a probe is then in flight, or (when
+/// replicating) the entries are, and the next append goes on after them.
+/// Returns the message, or `None` when nothing is sent.
+pub fn send_append(s: &mut NodeState, to: NodeId, window: u64) -> Option<Message> {
+    let pr = s.progress.get(&to)?;
+    if paused(pr, window) {
+        return None;
+    }
+    let next = pr.next_idx;
+    let prev_term = term_at(&s.log, next - 1)?;
+    let entries = entries_from(&s.log, next);
+    let last = entries.last().map(|e| e.index);
+    let m = app(
+        s.id,
+        to,
+        s.term,
+        (next - 1, prev_term),
+        entries,
+        s.log.committed,
+    );
+    let pr = s.progress.get_mut(&to)?;
+    if let Some(last) = last {
+        match pr.state {
+            ProgressState::Replicate => {
+                pr.next_idx = last + 1;
+                pr.inflights.push(last);
+            }
+            ProgressState::Probe => pr.probe_sent = true,
+            ProgressState::Snapshot => {}
+        }
+    }
+    Some(m)
+}
+
+/// Expect what leader `s` does with `from`'s acknowledgement of its log up
+/// to `index` before Replication Step4 decides on the commit: the follower
+/// was heard from; its match index moves up (never down) and the leader
+/// streams to it from there on (§5.3, Figure 2: matchIndex). Returns
+/// whether the match index moved: a stale acknowledgement changes nothing
+/// more.
+pub fn leader_hears_ack(s: &mut NodeState, from: NodeId, index: raftpb::Index) -> bool {
+    let Some(pr) = s.progress.get_mut(&from) else {
+        return false;
+    };
+    pr.recent_active = true;
+    let updated = pr.matched < index;
+    if updated {
+        pr.matched = index;
+        pr.probe_sent = false;
+    }
+    pr.next_idx = pr.next_idx.max(index + 1);
+    if !updated {
+        return false;
+    }
+    match pr.state {
+        ProgressState::Probe => {
+            pr.state = ProgressState::Replicate;
+            pr.probe_sent = false;
+            pr.pending_snapshot = 0;
+            pr.inflights.clear();
+            pr.next_idx = pr.matched + 1;
+        }
+        ProgressState::Replicate => pr.inflights.retain(|&i| i > index),
+        ProgressState::Snapshot => {}
+    }
+    true
+}
+
+/// A log as its entries' places: `[1@1, 2@1, 3@2]`.
+pub fn log_text(entries: &[Entry]) -> String {
+    let items: Vec<String> = entries
+        .iter()
+        .map(|e| format!("{}@{}", e.index, e.term))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The terms of a log of `len` entries, drawn from the run's seed: each in
+/// `[1, below)`, never decreasing, as a log of earlier leaders is.
+pub fn older_terms(ctx: &Ctx, salt: u64, len: u64, below: Term) -> Vec<Term> {
+    let mut terms: Vec<Term> = (0..len)
+        .map(|i| draw_in(ctx, mix(salt, i), 1..below.max(2)))
+        .collect();
+    terms.sort_unstable();
+    terms
+}
+
 #[cfg(test)]
 mod election_tests {
     use super::*;
@@ -823,5 +1033,125 @@ mod election_tests {
         old.progress.get_mut(&2).unwrap().matched = 2;
         commit_by_quorum(&mut old);
         assert_eq!(old.log.committed, 0);
+    }
+}
+
+#[cfg(test)]
+mod replication_model_tests {
+    use super::*;
+
+    /// Leader 1 of `voters` (and `learners`) at `term` with a log of
+    /// `log_terms`, each node's match index from `matched`.
+    fn leader_state(
+        voters: &[NodeId],
+        learners: &[NodeId],
+        log_terms: &[Term],
+        term: Term,
+        matched: &[(NodeId, raftpb::Index)],
+    ) -> NodeState {
+        let mut s = NodeState {
+            id: 1,
+            state: StateType::Leader,
+            term,
+            voters: voters.to_vec(),
+            learners: learners.to_vec(),
+            ..NodeState::default()
+        };
+        s.log.first_index = 1;
+        s.log.entries = entries_of_terms(log_terms);
+        let next = s.log.last_index() + 1;
+        for &id in voters.iter().chain(learners) {
+            s.progress.insert(
+                id,
+                ProgressView {
+                    next_idx: next,
+                    is_learner: learners.contains(&id),
+                    ..ProgressView::default()
+                },
+            );
+        }
+        for &(id, m) in matched {
+            if let Some(pr) = s.progress.get_mut(&id) {
+                pr.matched = m;
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn quorum_commit_needs_a_majority_of_voters_of_the_current_term() {
+        // Each row: voters, learners, matches, log terms, term → commit.
+        type Row<'a> = (
+            &'a [NodeId],
+            &'a [NodeId],
+            &'a [(NodeId, u64)],
+            &'a [Term],
+            Term,
+            u64,
+        );
+        let rows: &[Row] = &[
+            (&[1], &[], &[(1, 2)], &[1, 1], 1, 2),
+            (&[1, 2], &[], &[(1, 3), (2, 2)], &[3, 3, 3], 3, 2),
+            (&[1, 2, 3, 4], &[], &[(1, 4), (2, 4)], &[3, 3, 3, 3], 3, 0),
+            (
+                &[1, 2, 3, 4],
+                &[],
+                &[(1, 4), (2, 4), (3, 2)],
+                &[3, 3, 3, 3],
+                3,
+                2,
+            ),
+            (
+                &[1, 2, 3],
+                &[4, 5],
+                &[(1, 2), (4, 2), (5, 2)],
+                &[3, 3],
+                3,
+                0,
+            ),
+            // Figure 8: a majority holds index 2, of an earlier term.
+            (&[1, 2, 3], &[], &[(1, 3), (2, 2), (3, 2)], &[1, 2, 3], 3, 0),
+        ];
+        for (i, &(voters, learners, matched, log, term, want)) in rows.iter().enumerate() {
+            let s = leader_state(voters, learners, log, term, matched);
+            assert_eq!(quorum_commit(&s), want, "row {i}");
+        }
+    }
+
+    #[test]
+    fn send_append_follows_progress() {
+        let mut s = leader_state(&[1, 2, 3], &[], &[1, 2, 2], 2, &[(1, 3)]);
+        // n2 probed from index 2: a probe goes out and n2 is paused.
+        s.progress.get_mut(&2).unwrap().next_idx = 2;
+        let m = send_append(&mut s, 2, 256).unwrap();
+        assert_eq!((m.index, m.log_term, m.entries.len()), (1, 1, 2));
+        assert!(s.progress[&2].probe_sent);
+        assert_eq!(send_append(&mut s, 2, 256), None);
+        // n3 streamed to: sent up to 3, next after it, one in flight.
+        let pr = s.progress.get_mut(&3).unwrap();
+        pr.state = ProgressState::Replicate;
+        pr.next_idx = 3;
+        let m = send_append(&mut s, 3, 1).unwrap();
+        assert_eq!((m.index, m.entries.len()), (2, 1));
+        assert_eq!(
+            (s.progress[&3].next_idx, &s.progress[&3].inflights),
+            (4, &vec![3])
+        );
+        // A window of one is full now.
+        assert_eq!(send_append(&mut s, 3, 1), None);
+    }
+
+    #[test]
+    fn an_acknowledgement_moves_the_match_index_up_only() {
+        let mut s = leader_state(&[1, 2, 3], &[], &[1, 2, 2], 2, &[(1, 3), (2, 2)]);
+        assert!(!leader_hears_ack(&mut s, 2, 1), "a stale acknowledgement");
+        assert_eq!(s.progress[&2].matched, 2);
+        assert!(s.progress[&2].recent_active);
+        assert!(leader_hears_ack(&mut s, 3, 2));
+        let pr = &s.progress[&3];
+        assert_eq!(
+            (pr.matched, pr.next_idx, pr.state),
+            (2, 3, ProgressState::Replicate)
+        );
     }
 }

@@ -8,6 +8,10 @@ pub mod e3;
 pub mod e4;
 pub mod e5;
 pub mod e6;
+pub mod r1;
+pub mod r2;
+pub mod r3;
+pub mod r4;
 
 use crate::cases::{Case, Ctx};
 use crate::model::{Kind, Outcome, Step};
@@ -21,6 +25,10 @@ pub fn cases() -> Vec<Case> {
         e4::cases(),
         e5::cases(),
         e6::cases(),
+        r1::cases(),
+        r2::cases(),
+        r3::cases(),
+        r4::cases(),
     ]
     .concat()
 }

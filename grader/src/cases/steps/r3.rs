@@ -1,23 +1,26 @@
-//! Replication Step3: a follower handles an append from the leader of its
-//! term (`step_follower`, on `MsgApp`).
+//! Replication Step3: `step_follower`, on an append (`MsgApp`) from the
+//! leader of its term, restarts the election clock, notes the leader, and
+//! handles the append (§5.2, §5.3): the consistency check, truncation at a
+//! conflict, following the leader's commit index, and the reply.
 //!
-//! Every follower here is built from storage at the term of the append, so
-//! the message reaches `step_follower` directly: no other hole runs.
+//! Every follower here starts from storage at the term of the append, so
+//! the message reaches `step_follower` directly and no other hole runs.
+//! Each row judges the follower's whole state and its reply. The terms of
+//! every row are shifted by a number drawn from the seed.
 
-use raft::{Entry, Message, StateType};
+use raftpb::{Entry, HardState, Message, Term};
 
-use super::util::{self, app, app_reject, app_resp, ent};
-use crate::case::{Case, Ctx, Failure, Kind, Outcome};
-use crate::check_eq;
-use crate::skeleton::Step;
+use super::step_case;
+use crate::cases::unit::{
+    ELECTION_TICK, Node, app, app_reject, app_resp, check_msgs, config, draw_in, ent,
+    entries_of_terms, expect, log_text, note_changes, storage_with, trace_msg,
+};
+use crate::cases::{Case, Ctx};
+use crate::drive::Call;
+use crate::model::{Failure, Outcome, Step};
 
 pub fn cases() -> Vec<Case> {
-    let case = |name, purpose, run| Case {
-        name,
-        kind: Kind::Step(Step::Replication3),
-        purpose,
-        run,
-    };
+    let case = |name, purpose, run| step_case(Step::Replication3, name, purpose, &[], run);
     vec![
         case(
             "r3::resets_clock_and_records_leader",
@@ -31,17 +34,17 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "r3::rejects_mismatch_with_hint",
-            "A follower whose log does not hold the entry before the new ones rejects the append, changes nothing, and hints where its log could match (§5.3).",
+            "A follower whose log does not hold the entry before the new ones rejects the append, keeps its log, and hints where its log could match (§5.3).",
             rejects_mismatch_with_hint,
         ),
         case(
             "r3::keeps_entries_on_stale_append",
-            "A late or duplicated append whose entries the follower already holds deletes nothing after them: only a conflict truncates (§5.3).",
+            "A late or duplicated append whose entries the follower already holds deletes nothing after them: only a conflict truncates (§5.3, Figure 2).",
             keeps_entries_on_stale_append,
         ),
         case(
             "r3::truncates_on_conflict",
-            "An entry that conflicts with a new one (same index, other term) is deleted with all that follow it, and the new entries appended (§5.3).",
+            "An entry that conflicts with a new one (same index, other term) is deleted with all that follow it, and the new entries appended (§5.3, Figure 2).",
             truncates_on_conflict,
         ),
         case(
@@ -51,7 +54,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "r3::answers_commit_below_commit",
-            "An append after an index the follower has already committed is answered with the follower's commit index, and changes nothing (§5.3).",
+            "An append after an index the follower has already committed is answered with the follower's commit index, and changes nothing but the clock and the leader (§5.3, §5.4).",
             answers_commit_below_commit,
         ),
     ]
@@ -61,12 +64,12 @@ pub fn cases() -> Vec<Case> {
 /// and what must come of it.
 struct Row {
     /// The follower's log: the terms of its entries at 1, 2, ...
-    log: &'static [u64],
+    log: &'static [Term],
     /// The follower's commit index before the append.
     commit: u64,
-    term: u64,
+    term: Term,
     /// The entry just before the new ones: (index, term).
-    prev: (u64, u64),
+    prev: (u64, Term),
     entries: Vec<Entry>,
     leader_commit: u64,
     want_log: Vec<Entry>,
@@ -74,107 +77,165 @@ struct Row {
     want_reply: Message,
 }
 
-/// Runs each row on a fresh follower; on a failure, names the row and adds
-/// `rule`.
+/// Adds `by` to a term, but not to 0 (no entry).
+fn shift(term: Term, by: Term) -> Term {
+    if term == 0 { 0 } else { term + by }
+}
+
+fn shift_entries(entries: &[Entry], by: Term) -> Vec<Entry> {
+    entries
+        .iter()
+        .map(|e| Entry {
+            term: shift(e.term, by),
+            ..e.clone()
+        })
+        .collect()
+}
+
+/// Runs each row on a fresh follower, every term shifted by a number drawn
+/// from the seed; on a failure, names the row and adds `rule`.
 fn run_rows(ctx: &mut Ctx, rows: Vec<Row>, rule: &str) -> Outcome {
+    let by = draw_in(ctx, 1, 0..4);
     for (i, row) in rows.into_iter().enumerate() {
-        run_row(ctx, i, row)
-            .map_err(|f| Failure::new(format!("case #{i}: {} ({rule})", f.message)))?;
+        run_row(ctx, i + 1, row, by, rule)?;
     }
     Ok(())
 }
 
-fn run_row(ctx: &mut Ctx, i: usize, row: Row) -> Outcome {
-    let mut r = util::follower_with_commit(2, &[1, 2, 3], row.log, row.term, row.commit);
-    let m = app(1, 2, row.term, row.prev, row.entries, row.leader_commit);
-    let context = format!(
-        "follower 2 at term {} with log {:?} and commit {} stepped {}",
-        row.term,
-        util::entries_of_terms(row.log),
-        row.commit,
-        util::trace_msg(&m)
+fn run_row(ctx: &mut Ctx, number: usize, row: Row, by: Term, rule: &str) -> Outcome {
+    let term = shift(row.term, by);
+    let log_terms: Vec<Term> = row.log.iter().map(|&t| shift(t, by)).collect();
+    let c = config(ctx, 2);
+    let n = Node::boot(
+        ctx,
+        2,
+        c,
+        storage_with(
+            &[1, 2, 3],
+            &[],
+            &log_terms,
+            HardState {
+                term,
+                vote: 0,
+                commit: row.commit,
+            },
+        ),
+    )?;
+    // Some time passed since the follower last heard from anyone.
+    let elapsed = draw_in(ctx, 100 + number as u64, 1..ELECTION_TICK);
+    n.call(ctx, Call::SetElectionElapsed(elapsed))?;
+    let m = app(
+        1,
+        2,
+        term,
+        (row.prev.0, shift(row.prev.1, by)),
+        shift_entries(&row.entries, by),
+        row.leader_commit,
     );
-    ctx.note(|| {
-        format!(
-            "case #{i}: n2 follower at term {} with log {:?}, commit {}",
-            row.term,
-            util::entries_of_terms(row.log),
-            row.commit
-        )
-    });
-    let result = util::step_traced(ctx, &mut r, m);
-    let sent = util::take_traced(ctx, &mut r);
-    check_eq!(result, Ok(()), "{context}: step returned");
-    util::check_log(&context, &r, &row.want_log)?;
-    check_eq!(
-        r.raft_log.committed,
-        row.want_commit,
-        "after {context}: commit"
+    let row_name = format!(
+        "case #{number} (follower 2 at term {term}, log {}, commit {}, election_elapsed {elapsed}, no known leader)",
+        log_text(&entries_of_terms(&log_terms)),
+        row.commit
     );
-    util::check_sent(&context, &sent, &[row.want_reply])
+    ctx.note(|| row_name.clone());
+    let context = format!("{row_name}: after {}", trace_msg(&m));
+    let before = n.state(ctx)?;
+    n.deliver(ctx, m)?;
+    let after = n.state(ctx)?;
+    note_changes(ctx, &before, &after);
+    let want_log = shift_entries(&row.want_log, by);
+    // Entries from the first one that changed on are not persisted yet.
+    let first_change = before
+        .log
+        .entries
+        .iter()
+        .zip(&want_log)
+        .position(|(a, b)| a != b)
+        .unwrap_or(before.log.entries.len().min(want_log.len()));
+    let want_stabled = if want_log == before.log.entries {
+        before.log.stabled
+    } else {
+        before.log.stabled.min(first_change as u64)
+    };
+    if after.log.entries == want_log && after.log.stabled < want_stabled {
+        return Err(Failure::new(format!(
+            "{context}: the log holds the right entries, but those from index {} on were written again (log.stabled: got {}, want {want_stabled}): entries the follower already holds stay as they are, and only a conflict deletes and rewrites (Figure 2: \"append any new entries not already in the log\"; {rule})",
+            after.log.stabled + 1,
+            after.log.stabled
+        )));
+    }
+    expect(&before)
+        .with(|s| {
+            s.election_elapsed = 0;
+            s.lead = 1;
+            s.log.entries = want_log;
+            s.log.committed = row.want_commit;
+            s.log.stabled = want_stabled;
+        })
+        .check(
+            &after,
+            format_args!(
+                "{context} (§5.2: an append of the current term comes from its leader, so the election clock starts over and the sender is the known leader; {rule})"
+            ),
+        )?;
+    let mut want_reply = row.want_reply;
+    want_reply.term = shift(want_reply.term, by);
+    want_reply.log_term = shift(want_reply.log_term, by);
+    check_msgs(
+        &n.take_msgs(ctx)?,
+        &[want_reply],
+        format_args!("{context} ({rule})"),
+    )
 }
 
-/// The log [`util::storage`] builds from `terms`, then `more`.
-fn log(terms: &[u64], more: &[Entry]) -> Vec<Entry> {
-    let mut es = util::entries_of_terms(terms);
+/// The log of `terms` at 1, 2, ..., then `more`.
+fn log(terms: &[Term], more: &[Entry]) -> Vec<Entry> {
+    let mut es = entries_of_terms(terms);
     es.extend_from_slice(more);
     es
 }
 
-/// Follower 2 at term 2 with `log`, its election clock at `elapsed` and no
-/// known leader, steps `m` from leader 1; checks clock, leader and role.
-fn check_clock_and_leader(
-    ctx: &mut Ctx,
-    log_terms: &[u64],
-    elapsed: usize,
-    m: Message,
-    want_reply: Message,
-) -> Outcome {
-    let mut r = util::follower_with_log(2, &[1, 2, 3], log_terms, 2);
-    r.set_election_elapsed(elapsed);
-    let context = format!(
-        "follower 2 at term 2 (election_elapsed {elapsed}, no known leader) stepped {}",
-        util::trace_msg(&m)
-    );
-    ctx.note(|| format!("n2 election_elapsed = {elapsed}"));
-    let result = util::step_traced(ctx, &mut r, m);
-    let sent = util::take_traced(ctx, &mut r);
-    check_eq!(result, Ok(()), "{context}: step returned");
-    check_eq!(
-        r.election_elapsed(),
-        0,
-        "after {context}: election_elapsed (§5.2: hearing from the leader resets the election clock)"
-    );
-    check_eq!(
-        r.lead,
-        1,
-        "after {context}: lead (the sender of an append of our term is this term's leader)"
-    );
-    check_eq!(
-        (r.state, r.term),
-        (StateType::Follower, 2),
-        "after {context}: (state, term)"
-    );
-    util::check_sent(&context, &sent, &[want_reply])
-}
-
 fn resets_clock_and_records_leader(ctx: &mut Ctx) -> Outcome {
-    // Accepted: the follower holds 1@1, the entry before the new one.
-    check_clock_and_leader(
-        ctx,
-        &[1],
-        5,
-        app(1, 2, 2, (1, 1), vec![ent(2, 2, "x")], 1),
-        app_resp(2, 1, 2, 2),
-    )?;
-    // Rejected: the follower has no entry 3. It still heard from its leader.
-    check_clock_and_leader(
-        ctx,
-        &[1],
-        7,
-        app(1, 2, 2, (3, 2), vec![ent(2, 4, "x")], 1),
-        app_reject(2, 1, 2, 3, (1, 1)),
-    )
+    let rows = vec![
+        // Accepted: the follower holds 1@1, the entry before the new one.
+        Row {
+            log: &[1],
+            commit: 0,
+            term: 2,
+            prev: (1, 1),
+            entries: vec![ent(2, 2, "x")],
+            leader_commit: 1,
+            want_log: log(&[1], &[ent(2, 2, "x")]),
+            want_commit: 1,
+            want_reply: app_resp(2, 1, 2, 2),
+        },
+        // Rejected: the follower has no entry 3. It still heard from its
+        // leader.
+        Row {
+            log: &[1],
+            commit: 0,
+            term: 2,
+            prev: (3, 2),
+            entries: vec![ent(2, 4, "x")],
+            leader_commit: 1,
+            want_log: log(&[1], &[]),
+            want_commit: 0,
+            want_reply: app_reject(2, 1, 2, 3, (1, 1)),
+        },
+        // An empty append (a probe) with nothing new.
+        Row {
+            log: &[1, 2],
+            commit: 1,
+            term: 2,
+            prev: (2, 2),
+            entries: vec![],
+            leader_commit: 1,
+            want_log: log(&[1, 2], &[]),
+            want_commit: 1,
+            want_reply: app_resp(2, 1, 2, 2),
+        },
+    ];
+    run_rows(ctx, rows, "§5.3: accepted or not, the append is answered")
 }
 
 fn appends_and_acknowledges(ctx: &mut Ctx) -> Outcome {
