@@ -8,7 +8,7 @@
 //! | [`skeleton`] | the marker format: skeleton, minus-step, prefix, mutants and alternatives |
 //! | [`variant`], [`build`] | scratch copies of the workspace with a `raft.rs` replaced, and their hosts |
 //! | [`package`] | the student package and its leak check |
-//! | [`validate`] | the grader's own test: the validation matrix and CI's checks |
+//! | [`validate`] | the grader's own test: the validation matrix, the docs check and CI's checks |
 //! | [`grade`], [`hidden`] | grading a class in jails, with hidden seeds |
 //! | [`archive`] | reads a submission (file, folder, tar, tar.gz, zip) in-process, bounded, links refused |
 //! | [`sandbox`] | bubblewrap jails for building and running a submission, with resource limits |
@@ -18,7 +18,6 @@
 pub mod archive;
 pub mod build;
 pub mod cli;
-pub mod docs;
 pub mod grade;
 pub mod gradescope;
 pub mod hidden;

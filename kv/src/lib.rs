@@ -9,7 +9,7 @@
 //!
 //! 1. [`node`]: one server. A single thread owns the [`raft::RawNode`]
 //!    and runs the `Ready` loop: persist, send, apply, advance; it ticks
-//!    every `--tick-ms` of real time. [`join`]: a node with no data asks
+//!    every `--tick-ms` of real time. [`node::join`]: a node with no data asks
 //!    its peers before it starts, so it never rejoins under an id whose
 //!    data it lost.
 //! 2. [`storage`]: [`storage::DiskStorage`], Raft's storage on disk: a
@@ -35,7 +35,6 @@ pub mod client;
 pub mod codec;
 pub mod crc32;
 pub mod http;
-pub mod join;
 pub mod lincheck;
 pub mod node;
 pub mod state;

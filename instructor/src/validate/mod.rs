@@ -5,6 +5,7 @@
 //! passed, M failed, K skipped`. The heart of it is the validation
 //! [`matrix`].
 
+pub mod docs;
 pub mod hostile;
 pub mod matrix;
 
@@ -382,7 +383,7 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> CheckResult {
                 ]],
             ),
         },
-        "docs" => match crate::docs::check_documents(root) {
+        "docs" => match docs::check_documents(root) {
             Err(e) => CheckResult::Failed(e),
             Ok((problems, checked)) if problems.is_empty() => CheckResult::Passed(format!(
                 "{checked} documented commands and output excerpts match the tools; every case named exists"

@@ -192,7 +192,7 @@ pub fn check(inv: &Invocation) -> Result<(), String> {
     let os = |v: &[String]| v.iter().map(OsString::from).collect::<Vec<_>>();
     match inv {
         Invocation::Test(args) => check_test(args),
-        Invocation::Validate(args) => crate::validate::parse_args(os(args)).map(|_| ()),
+        Invocation::Validate(args) => super::parse_args(os(args)).map(|_| ()),
         Invocation::Instructor(args) => {
             let Some((sub, rest)) = args.split_first() else {
                 return Err("no instructor command".into());
@@ -211,7 +211,7 @@ pub fn check(inv: &Invocation) -> Result<(), String> {
                     [f] if f == "--check" => Ok(()),
                     _ => Err(format!("skeleton takes only --check, not {rest:?}")),
                 },
-                "validate" => crate::validate::parse_args(os(rest)).map(|_| ()),
+                "validate" => super::parse_args(os(rest)).map(|_| ()),
                 "package" => {
                     let bad: Vec<&String> = rest
                         .iter()

@@ -28,9 +28,11 @@
 //! on, so a node must never come back under an id whose data it lost.
 //! A node whose data directory has no log asks its peers first, and refuses
 //! to start when the cluster knows its id has run before or was removed
-//! (see [`crate::join`]). Membership changes go through Raft's single-step
+//! (see [`join`]). Membership changes go through Raft's single-step
 //! conf changes: a new member joins as a learner, catches up, and is
 //! promoted.
+
+pub mod join;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufReader, BufWriter, Read};
@@ -52,13 +54,13 @@ use tracing::{debug, error, info, warn};
 use crate::codec::{Decoder, Encoder};
 use crate::crc32::crc32;
 use crate::http::{self, ReadError, Request, Response};
-use crate::join::{ClusterView, check_not_removed, decide_start};
 use crate::state::{
     Applied, Command, KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemberContext, Membership, Op,
     RequestId,
 };
 use crate::storage::{DiskStorage, Recovery};
 use crate::transport::{Inbound, Transport};
+use join::{ClusterView, check_not_removed, decide_start};
 
 /// How a node runs.
 #[derive(Clone, Debug)]
