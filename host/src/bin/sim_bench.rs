@@ -38,7 +38,7 @@ use grader::drive::replay::Replay;
 use grader::model::{Failure, Kind, Outcome, Seed};
 use grader::registry;
 use grader::sim::{Faults, Holes, Options, Sim, measure};
-use nix::sys::resource::{UsageWho, getrusage};
+use nix::libc;
 
 use live::Live;
 
@@ -155,26 +155,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// CPU time used so far, in seconds: by this thread, or by the whole
-/// process (every thread, ended ones too).
-fn cpu_seconds(who: UsageWho) -> f64 {
-    match getrusage(who) {
-        Ok(u) => {
-            let (user, system) = (u.user_time(), u.system_time());
-            let micros = (user.tv_sec() + system.tv_sec()) as f64 * 1e6
-                + (user.tv_usec() + system.tv_usec()) as f64;
-            micros / 1e6
-        }
-        Err(_) => f64::NAN,
+/// The CPU time of `clock` so far, in seconds, to the nanosecond. (The
+/// kernel's other counters, `getrusage` and `/proc/*/schedstat`, leave out
+/// the running slice of a thread: they move in steps of milliseconds, more
+/// than a scenario's seed takes.)
+fn cpu_seconds(clock: libc::clockid_t) -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given, which
+    // lives through the call.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    if rc != 0 {
+        return f64::NAN;
     }
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
 
+/// CPU time of this thread so far.
 fn thread_cpu() -> f64 {
-    cpu_seconds(UsageWho::RUSAGE_THREAD)
+    cpu_seconds(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
+/// CPU time of the whole process so far: every thread, ended ones too.
 fn process_cpu() -> f64 {
-    cpu_seconds(UsageWho::RUSAGE_SELF)
+    cpu_seconds(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
 /// A line of /proc/self/status, in kB.
@@ -271,8 +277,8 @@ fn timing(cases: &[Case], seeds: u64, entries: u64) -> Result<(), String> {
 }
 
 /// Runs `c` over `seeds` seeds three ways: in this process; as the host
-/// runs it, recording every reply; and as the judge runs it, against
-/// those replies.
+/// serves one request of every seed, recording each reply; and as the
+/// judge runs that request, against those replies.
 fn time_scenario(c: &Case, seeds: u64, failures: &mut u64) -> Costs {
     let mut costs = Costs::default();
     let cpu = thread_cpu();
@@ -286,65 +292,82 @@ fn time_scenario(c: &Case, seeds: u64, failures: &mut u64) -> Costs {
     }
     costs.in_process = thread_cpu() - cpu;
 
-    for seed in (0..seeds).map(Seed) {
-        let cpu = thread_cpu();
-        let recorded = record(c, seed);
-        costs.recording += thread_cpu() - cpu;
-        costs.recorded_bytes += recorded.len() as u64;
+    let cpu = thread_cpu();
+    let recorded = record(c, seeds);
+    costs.recording = thread_cpu() - cpu;
+    costs.recorded_bytes = recorded.len() as u64;
 
-        let (cpu, wall) = (process_cpu(), Instant::now());
-        let judged = replay(c, seed, recorded);
-        costs.replay_cpu += process_cpu() - cpu;
-        costs.replay_wall += wall.elapsed().as_secs_f64();
-        if let Err(e) = judged {
-            *failures += 1;
-            eprintln!("  {} seed {seed} FAILED as judged: {e}", c.name);
-        }
+    let (cpu, wall) = (process_cpu(), Instant::now());
+    let judged = replay(c, seeds, recorded);
+    costs.replay_cpu = process_cpu() - cpu;
+    costs.replay_wall = wall.elapsed().as_secs_f64();
+    for e in judged {
+        *failures += 1;
+        eprintln!("  {} {e}", c.name);
     }
     costs
 }
 
-/// The host's run of `c` with `seed`: the frames it writes, from `Begin`
-/// to `End`.
-fn record(c: &Case, seed: Seed) -> Vec<u8> {
+/// What the host writes for a request of `c` over seeds `0..seeds`, as
+/// `grader::exec::host::serve` writes it: each seed's replies between its
+/// `Begin` and `End`, then `Done`.
+fn record(c: &Case, seeds: u64) -> Vec<u8> {
     let mut bytes = Vec::new();
     let mut outbox = Outbox::new(&mut bytes);
-    outbox.push(&Frame::Begin { seed });
-    let mut live = Live::default();
-    let mut rec = Record {
-        inner: &mut live,
-        outbox: &mut outbox,
-        logs: None,
-    };
-    let mut ctx = Ctx::new(*c, seed, &mut rec, false);
-    // As in the host: its own view of the outcome is not sent.
-    let _ = (c.run)(&mut ctx);
-    drop(ctx);
-    outbox.push(&Frame::End);
+    for seed in (0..seeds).map(Seed) {
+        outbox.push(&Frame::Begin { seed });
+        let mut live = Live::default();
+        let mut rec = Record {
+            inner: &mut live,
+            outbox: &mut outbox,
+            logs: None,
+        };
+        let mut ctx = Ctx::new(*c, seed, &mut rec, false);
+        // As in the host: its own view of the outcome is not sent.
+        let _ = (c.run)(&mut ctx);
+        drop(ctx);
+        outbox.push(&Frame::End);
+        outbox.flush();
+    }
+    outbox.push(&Frame::Done);
     outbox.flush();
     drop(outbox);
     bytes
 }
 
-/// The judge's run of `c` with `seed` against `recorded`, as
-/// `grader::exec::judge::collect` does it.
-fn replay(c: &Case, seed: Seed, recorded: Vec<u8>) -> Result<(), String> {
+/// The judge's run of `c` over seeds `0..seeds` against `recorded`, as
+/// `grader::exec::judge::collect` does it, but on through a failing seed.
+/// Returns what did not pass.
+fn replay(c: &Case, seeds: u64, recorded: Vec<u8>) -> Vec<String> {
     let mut replay = Replay::new(Cursor::new(recorded));
-    replay
-        .expect_begin(seed)
-        .map_err(|b| format!("replay: {b:?}"))?;
-    let mut ctx = Ctx::new(*c, seed, &mut replay, false);
-    let outcome = (c.run)(&mut ctx);
-    drop(ctx);
-    if let Some(b) = &replay.broken {
-        return Err(format!("replay broke: {b:?}"));
+    let mut failed = Vec::new();
+    for seed in (0..seeds).map(Seed) {
+        if let Err(b) = replay.expect_begin(seed) {
+            failed.push(format!("seed {seed}: the replay broke: {b:?}"));
+            return failed;
+        }
+        let mut ctx = Ctx::new(*c, seed, &mut replay, false);
+        let outcome = (c.run)(&mut ctx);
+        drop(ctx);
+        if let Some(b) = &replay.broken {
+            failed.push(format!("seed {seed}: the replay broke: {b:?}"));
+            return failed;
+        }
+        if let Err(f) = outcome {
+            failed.push(format!("seed {seed} FAILED as judged: {f}"));
+        }
+        if let Err(b) = replay.expect_end(0) {
+            failed.push(format!("seed {seed}: the replay broke: {b:?}"));
+            return failed;
+        }
     }
-    outcome.map_err(|f| f.to_string())?;
-    replay.expect_end(0).map_err(|b| format!("replay: {b:?}"))?;
+    if let Err(b) = replay.expect_done() {
+        failed.push(format!("the replay broke at its end: {b:?}"));
+    }
     // The reader thread's last word: it has read everything and is ending,
     // so its CPU time is counted.
     while replay.next_frame().is_ok() {}
-    Ok(())
+    failed
 }
 
 /// 5 nodes commit `entries` entries of 100 bytes, proposed 5 at a time
@@ -421,6 +444,25 @@ fn shape(what: &str) -> String {
     out
 }
 
+/// `value` as a fraction of `bound`; a value over a bound of 0 is
+/// infinitely over.
+fn fraction(value: u64, bound: u64) -> f64 {
+    match (value, bound) {
+        (0, _) => 0.0,
+        (_, 0) => f64::INFINITY,
+        (v, b) => v as f64 / b as f64,
+    }
+}
+
+/// A fraction as a percentage, four characters wide.
+fn percent(f: f64) -> String {
+    if f.is_finite() {
+        format!("{:>3.0}%", f * 100.0)
+    } else {
+        " inf".to_string()
+    }
+}
+
 fn margins(cases: &[Case], seeds: u64) -> Result<(), String> {
     let mut failures = 0;
     for c in cases {
@@ -447,22 +489,26 @@ fn margins(cases: &[Case], seeds: u64) -> Result<(), String> {
             }
         }
         println!("{} ({seeds} seeds)", c.name);
-        for (what, mut values) in seen_by_shape {
-            // As fractions of the bound, worst last.
-            values.sort_by(|a, b| {
-                (u128::from(a.0) * u128::from(b.1)).cmp(&(u128::from(b.0) * u128::from(a.1)))
-            });
-            let (value, bound, seed) = values[values.len() - 1];
-            let p99 = values[values.len() * 99 / 100];
-            let flag = if value > bound { "  OVER" } else { "" };
-            let share = if bound == 0 {
-                String::from("   -")
-            } else {
-                format!("{:>3.0}%", value as f64 * 100.0 / bound as f64)
+        for (what, values) in seen_by_shape {
+            // The worst as a fraction of its bound, at its first seed
+            // (values are in seed order).
+            let worst = values
+                .iter()
+                .map(|&(v, b, _)| fraction(v, b))
+                .fold(0.0, f64::max);
+            let Some(&(value, bound, seed)) =
+                values.iter().find(|&&(v, b, _)| fraction(v, b) == worst)
+            else {
+                continue;
             };
+            let mut sorted: Vec<f64> = values.iter().map(|&(v, b, _)| fraction(v, b)).collect();
+            sorted.sort_by(f64::total_cmp);
+            let p99 = sorted[sorted.len() * 99 / 100];
+            let flag = if value > bound { "  OVER" } else { "" };
             println!(
-                "  worst {value:>6} / {bound:<6} {share} (p99 {:>6}, {} samples) {what} (seed {seed}){flag}",
-                p99.0,
+                "  worst {value:>6} / {bound:<6} {} (p99 {}, {} samples) {what} (seed {seed}){flag}",
+                percent(worst),
+                percent(p99).trim_start(),
                 values.len()
             );
         }
@@ -501,5 +547,14 @@ mod tests {
     fn shapes_group_numbers() {
         assert_eq!(shape("n3 elected"), "n# elected");
         assert_eq!(shape("commit on 12 nodes"), "commit on # nodes");
+    }
+
+    #[test]
+    fn fractions_of_a_zero_bound() {
+        assert_eq!(fraction(0, 0), 0.0);
+        assert_eq!(fraction(3, 0), f64::INFINITY);
+        assert_eq!(fraction(30, 40), 0.75);
+        assert_eq!(percent(0.75), " 75%");
+        assert_eq!(percent(f64::INFINITY), " inf");
     }
 }
