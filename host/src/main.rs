@@ -11,8 +11,6 @@
 //! judges. Whatever the code under test prints goes to stderr, so it can
 //! never mix with the protocol on stdout.
 
-mod live;
-
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::os::fd::AsFd;
@@ -24,7 +22,7 @@ use grader::exec::host;
 use grader::model::Seed;
 use tracing_subscriber::EnvFilter;
 
-use live::Live;
+use ::host::live::{self, Live};
 
 /// Where log lines wait to be sent, when the protocol carries them.
 #[derive(Clone, Default)]

@@ -3,8 +3,8 @@
 //! so it needs a working Raft: run it on the reference,
 //!
 //! ```text
-//! cargo run -q -p instructor -- exec --solution -- cargo run --release -q -p host --bin sim_bench
-//! cargo run -q -p instructor -- exec --solution -- cargo run --release -q -p host --bin sim_bench -- --bounds 200
+//! cargo run -q -p instructor -- exec --solution -- cargo run --release -q -p host --features bench --bin sim_bench
+//! cargo run -q -p instructor -- exec --solution -- cargo run --release -q -p host --features bench --bin sim_bench -- --bounds 200
 //! ```
 //!
 //! Without `--bounds` it prints
@@ -19,11 +19,6 @@
 //! With `--bounds SEEDS` it runs every scenario over that many seeds with
 //! its wait bounds stretched tenfold, and prints, per scenario, the worst
 //! value seen of each bounded quantity next to its bound.
-
-// The live driver, as the host's own binary builds it: the host crate has
-// no library target.
-#[path = "../live.rs"]
-mod live;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -40,7 +35,7 @@ use grader::registry;
 use grader::sim::{Faults, Holes, Options, Sim, measure};
 use nix::libc;
 
-use live::Live;
+use host::live::{self, Live};
 
 const USAGE: &str = "\
 sim_bench: the simulator's speed, the judge's replay, and the scenarios'

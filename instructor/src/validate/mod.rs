@@ -28,6 +28,7 @@ const CLIPPY: &[&str] = &[
     "clippy",
     "-q",
     "--all-targets",
+    "--all-features",
     "--",
     "-D",
     "warnings",
@@ -251,21 +252,36 @@ fn nextest_available() -> bool {
 /// nextest when the machine has it, else `cargo test`.
 fn test_command(nextest: bool, ignored: bool) -> Vec<&'static str> {
     match (nextest, ignored) {
-        (true, false) => vec!["cargo", "nextest", "run", "--workspace", "--no-fail-fast"],
+        (true, false) => vec![
+            "cargo",
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-features",
+            "--no-fail-fast",
+        ],
         (true, true) => vec![
             "cargo",
             "nextest",
             "run",
             "--workspace",
+            "--all-features",
             "--no-fail-fast",
             "--run-ignored",
             "all",
         ],
-        (false, false) => vec!["cargo", "test", "--workspace", "--no-fail-fast"],
+        (false, false) => vec![
+            "cargo",
+            "test",
+            "--workspace",
+            "--all-features",
+            "--no-fail-fast",
+        ],
         (false, true) => vec![
             "cargo",
             "test",
             "--workspace",
+            "--all-features",
             "--no-fail-fast",
             "--",
             "--include-ignored",
