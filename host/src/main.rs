@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use grader::drive::Driver;
 use grader::exec::host;
 use grader::model::Seed;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use ::host::live::{self, Live};
 
@@ -51,19 +53,36 @@ impl LogBuffer {
     }
 }
 
-/// Turns the library's logs on when `RUST_LOG` asks for them: into
-/// `buffer` when given, else onto stderr.
+/// Turns the library's logs on when `RUST_LOG` asks for them (`raft=debug`,
+/// `debug`, `raft::raft=trace,info`: a level per target): into `buffer`
+/// when given, else onto stderr.
 fn init_logs(buffer: Option<LogBuffer>) -> bool {
-    let Ok(filter) = EnvFilter::try_from_default_env() else {
+    let Some(wanted) = std::env::var_os("RUST_LOG") else {
         return false;
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let filter: Targets = match wanted.to_str().map(str::parse) {
+        Some(Ok(filter)) => filter,
+        Some(Err(e)) => {
+            eprintln!("raftlab-host: RUST_LOG={wanted:?}: {e}; the logs stay off");
+            return false;
+        }
+        None => {
+            eprintln!("raftlab-host: RUST_LOG is not UTF-8; the logs stay off");
+            return false;
+        }
+    };
+    let layer = tracing_subscriber::fmt::layer()
         .without_time()
         .with_ansi(false);
     match buffer {
-        Some(b) => builder.with_writer(move || b.clone()).init(),
-        None => builder.with_writer(io::stderr).init(),
+        Some(b) => tracing_subscriber::registry()
+            .with(layer.with_writer(move || b.clone()))
+            .with(filter)
+            .init(),
+        None => tracing_subscriber::registry()
+            .with(layer.with_writer(io::stderr))
+            .with(filter)
+            .init(),
     }
     true
 }

@@ -481,18 +481,17 @@ pub fn test_main(raw: Vec<OsString>) -> ExitCode {
     if tracing {
         out.push('\n');
         out.push_str(&report.traces());
-        for result in &report.results {
-            if !result.logs.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "library log of {} ({} lines):",
-                    result.case.name,
-                    result.logs.len()
-                );
-                for line in &result.logs {
-                    let _ = writeln!(out, "  {line}");
-                }
-            }
+    }
+    // The library's own lines, when RUST_LOG asked for them.
+    for result in report.results.iter().filter(|r| !r.logs.is_empty()) {
+        let _ = writeln!(
+            out,
+            "\nlibrary log of {} ({} lines):",
+            result.case.name,
+            result.logs.len()
+        );
+        for line in &result.logs {
+            let _ = writeln!(out, "  {line}");
         }
     }
     // The first failing scenario, drawn.
