@@ -79,3 +79,31 @@ fn a_real_run_becomes_lanes_arrows_and_shades() {
     );
     assert_eq!(t.violation.as_ref().map(|v| v.0), Some(30));
 }
+
+/// Holds on the skeleton and on the reference alike: a run longer than a
+/// chunk goes to several hosts, and comes back as one result, as if it
+/// had run in order: every seed passed, or the first failing seed is the
+/// one after those that passed.
+#[test]
+fn a_long_run_is_cut_into_chunks_and_joined_in_order() {
+    let case = registry::find("replication::concurrent_proposals").unwrap();
+    let n = 12_001;
+    let runs = [grader::cli::test::Run {
+        graded: grader::report::graded_of(case.kind, false),
+        case,
+        seeds: (0..n).map(Seed).collect(),
+    }];
+    let results = run_all(&host(), &runs, &RunOptions::default(), 2, &|_, _| {});
+    assert_eq!(results.len(), 1, "one result for one run");
+    let r = &results[0].1;
+    if r.passed() {
+        assert_eq!(r.passed_seeds, n, "every chunk's seeds counted");
+    } else {
+        assert_eq!(
+            r.seed,
+            Some(Seed(r.passed_seeds)),
+            "the first failure follows the seeds that passed: {}",
+            r.message
+        );
+    }
+}

@@ -101,11 +101,17 @@ pub fn plan(args: &TestArgs) -> Result<Plan, String> {
     Ok(Plan { items, runs })
 }
 
+/// The most seeds one host runs at a time: a run of more is cut into
+/// chunks that go to several hosts at once.
+const CHUNK_SEEDS: usize = 5_000;
+
 /// Runs every run of `runs`, with `jobs` hosts at once; results in the
-/// order of `runs`. The runs of one item go in order, and stop at the
-/// first that does not pass: the item's verdict is decided, and the case
-/// shown is always the first failing one in registry order. `progress` is
-/// told of each finished run.
+/// order of `runs`. Runs of an item, and chunks of a long run, go to
+/// hosts side by side, but the result is as if they went in order and
+/// stopped at the first that did not pass: the item's verdict is
+/// decided, and the case shown is always the first failing one in
+/// registry order, at its first failing seed. `progress` is told of each
+/// finished host.
 pub fn run_all(
     launcher: &dyn Launcher,
     runs: &[Run],
@@ -113,47 +119,97 @@ pub fn run_all(
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<(Graded, CaseResult)> {
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    // The runs of each item, by index, in order.
-    let mut items: Vec<(Graded, Vec<usize>)> = Vec::new();
-    for (i, run) in runs.iter().enumerate() {
-        match items.iter_mut().find(|(g, _)| *g == run.graded) {
-            Some((_, list)) => list.push(i),
-            None => items.push((run.graded, vec![i])),
+    // The tasks, item by item, each run cut into chunks of seeds, in order:
+    // (item, run, chunk).
+    let mut item_of: Vec<Graded> = Vec::new();
+    for run in runs {
+        if !item_of.contains(&run.graded) {
+            item_of.push(run.graded);
         }
     }
+    let item_index = |run: &Run| {
+        item_of
+            .iter()
+            .position(|g| *g == run.graded)
+            .expect("every run's item was listed")
+    };
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by_key(|&i| item_index(&runs[i]));
+    let mut tasks: Vec<(usize, usize, std::ops::Range<usize>)> = Vec::new();
+    for &i in &order {
+        let item = item_index(&runs[i]);
+        let n = runs[i].seeds.len();
+        for start in (0..n.max(1)).step_by(CHUNK_SEEDS) {
+            tasks.push((item, i, start..(start + CHUNK_SEEDS).min(n)));
+        }
+    }
+    // Per item, the first task that did not pass: later tasks of the item
+    // are not started.
+    let first_failed: Vec<AtomicUsize> = item_of
+        .iter()
+        .map(|_| AtomicUsize::new(usize::MAX))
+        .collect();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<CaseResult>>> =
-        std::sync::Mutex::new(vec![None; runs.len()]);
+    let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; tasks.len()]);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1).min(items.len().max(1)) {
+        for _ in 0..jobs.clamp(1, tasks.len().max(1)) {
             scope.spawn(|| {
                 loop {
                     let k = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((_, list)) = items.get(k) else {
+                    let Some((item, i, chunk)) = tasks.get(k) else {
                         return;
                     };
-                    for &i in list {
-                        let run = &runs[i];
-                        let result = judge::run_case(launcher, &run.case, &run.seeds, options);
-                        let passed = result.passed();
-                        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
-                        let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-                        progress(d, runs.len());
-                        if !passed {
-                            break;
-                        }
+                    if first_failed[*item].load(Ordering::SeqCst) < k {
+                        continue;
                     }
+                    let run = &runs[*i];
+                    let result =
+                        judge::run_case(launcher, &run.case, &run.seeds[chunk.clone()], options);
+                    if !result.passed() {
+                        first_failed[*item].fetch_min(k, Ordering::SeqCst);
+                    }
+                    results.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(result);
+                    let d = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    progress(d, tasks.len());
                 }
             });
         }
     });
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Each run's chunks, joined; nothing after an item's first failure.
+    let mut joined: Vec<Option<CaseResult>> = vec![None; runs.len()];
+    for (k, (item, i, _)) in tasks.iter().enumerate() {
+        if k > first_failed[*item].load(Ordering::SeqCst) {
+            continue;
+        }
+        let Some(chunk) = results[k].take() else {
+            continue;
+        };
+        joined[*i] = Some(match joined[*i].take() {
+            None => chunk,
+            Some(before) => join_chunks(before, chunk),
+        });
+    }
     runs.iter()
-        .zip(results)
+        .zip(joined)
         .filter_map(|(run, r)| r.map(|r| (run.graded, r)))
         .collect()
+}
+
+/// One result for a run from the results of two consecutive chunks of its
+/// seeds, the first of which passed.
+fn join_chunks(before: CaseResult, after: CaseResult) -> CaseResult {
+    let mut logs = before.logs;
+    logs.extend(after.logs);
+    CaseResult {
+        passed_seeds: before.passed_seeds + after.passed_seeds,
+        elapsed: before.elapsed + after.elapsed,
+        logs,
+        ..after
+    }
 }
 
 /// The workspace: `--root`, else `RAFTLAB_ROOT`, else the current
