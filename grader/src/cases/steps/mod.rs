@@ -2,6 +2,12 @@
 //! its whole state and outgoing messages, so each step is judged on its own
 //! (the way etcd's paper tests do).
 
+pub mod d1;
+pub mod d2;
+pub mod d3;
+pub mod d4;
+pub mod d5;
+pub mod d6;
 pub mod e1;
 pub mod e2;
 pub mod e3;
@@ -21,6 +27,12 @@ pub fn cases() -> Vec<Case> {
         e4::cases(),
         e5::cases(),
         e6::cases(),
+        d1::cases(),
+        d2::cases(),
+        d3::cases(),
+        d4::cases(),
+        d5::cases(),
+        d6::cases(),
     ]
     .concat()
 }
