@@ -34,6 +34,11 @@ pub fn cases() -> Vec<Case> {
             the_hint_skips_every_newer_entry,
         ),
         case(
+            "d4::the_hint_stops_at_the_oldest_known_term",
+            "In a log that starts after a snapshot, the walk back stops at the snapshot's index, the oldest whose term is known, and the hint carries the snapshot's term (the contract of find_conflict_by_term; §7).",
+            the_hint_stops_at_the_oldest_known_term,
+        ),
+        case(
             "d4::one_round_trip_per_term",
             "With the follower's hints, a leader repairs a follower whose last dozens of entries conflict with its own in one or two round trips, not one per entry (§5.3: \"one AppendEntries RPC will be required for each term with conflicting entries, rather than one RPC per entry\").",
             one_round_trip_per_term,
@@ -170,6 +175,92 @@ fn the_hint_skips_every_newer_entry(ctx: &mut Ctx) -> Outcome {
         refuse_and_judge(ctx, n, m, &what)?;
     }
     Ok(())
+}
+
+fn the_hint_stops_at_the_oldest_known_term(ctx: &mut Ctx) -> Outcome {
+    // A follower whose log starts after a snapshot at `snap`@`snap_term`,
+    // then entries of a newer term. The append it refuses is after an
+    // entry of a term older than all of them: a message no correct leader
+    // sends, which probes the edge of what the follower knows.
+    let snap = 3 + pick(ctx, 30, 0..4);
+    let snap_term = 3 + pick(ctx, 31, 0..2);
+    let after = pick(ctx, 32, 1..5);
+    let term = snap_term + 3;
+    let entries: Vec<raftpb::Entry> = (1..=after)
+        .map(|i| raftpb::Entry::new(snap_term + 1, snap + i, b""))
+        .collect();
+    let storage = crate::drive::StorageSetup {
+        conf_state: raftpb::ConfState {
+            voters: vec![1, 2, 3],
+            learners: Vec::new(),
+        },
+        snapshot: Some(raftpb::Snapshot {
+            data: Vec::new(),
+            metadata: raftpb::SnapshotMetadata {
+                conf_state: raftpb::ConfState {
+                    voters: vec![1, 2, 3],
+                    learners: Vec::new(),
+                },
+                index: snap,
+                term: snap_term,
+            },
+        }),
+        entries,
+        hard_state: raftpb::HardState::default(),
+    };
+    let c = crate::cases::unit::config(ctx, 1);
+    match ctx.apply(&crate::drive::Op::Boot(crate::drive::Boot {
+        id: 1,
+        config: c,
+        storage,
+    })) {
+        crate::drive::Reply::Done => {}
+        other => {
+            return Err(crate::cases::unit::unexpected(
+                1,
+                "start from a snapshot",
+                other,
+            ));
+        }
+    }
+    let n = Node { id: 1 };
+    n.call(
+        ctx,
+        crate::drive::Call::BecomeFollower { term, lead: LEADER },
+    )?;
+    n.call(ctx, crate::drive::Call::ClearMsgs)?;
+    let last = snap + after;
+    let log_term = snap_term - 1;
+    let what = format!(
+        "case #1 (a follower whose log starts after a snapshot at {snap}@{snap_term}, then {after} entries of term {}, refuses a probe after {last}@{log_term})",
+        snap_term + 1
+    );
+    ctx.note(|| what.clone());
+    let before = n.state(ctx)?;
+    n.deliver(ctx, app(LEADER, 1, term, (last, log_term), vec![], 0))?;
+    let after_state = n.state(ctx)?;
+    note_changes(ctx, &before, &after_state);
+    expect(&before)
+        .with(|s| {
+            s.election_elapsed = 0;
+            s.lead = LEADER;
+        })
+        .check(
+            &after_state,
+            format_args!("{what}: the follower afterwards"),
+        )?;
+    let mut want = crate::cases::unit::msg(raftpb::MessageType::MsgAppResp, 1, LEADER, term);
+    want.index = last;
+    want.reject = true;
+    want.reject_hint = snap;
+    want.log_term = snap_term;
+    check_msgs(
+        &n.take_msgs(ctx)?,
+        &[want],
+        format_args!(
+            "{what}: the refusal (every entry after the snapshot is newer than term {log_term}, and so is the snapshot's; below {snap} no term is known: the walk stops there, and the hint's term is the snapshot's)"
+        ),
+    )
 }
 
 /// Bound on the refusals while repairing a follower whose conflicting
