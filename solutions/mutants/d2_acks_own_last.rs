@@ -1,6 +1,5 @@
 //! mutant: answers an accepted append with its own last index instead of the last entry the append vouched for: the leader then counts entries of the follower's that it never checked as matching its own (§5.3: the follower's log matches the leader's through the append's entries, no further)
 //! step: Deep Step2
-//! also-fails: scenarios
         if !self.match_term(idx, log_term) {
             return None;
         }

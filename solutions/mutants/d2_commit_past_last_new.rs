@@ -1,6 +1,5 @@
 //! mutant: follows the leader's commit index up to its own last entry instead of the last entry the append vouched for: entries after them, maybe of an old term the leader never had, are committed (Figure 2: "set commitIndex = min(leaderCommit, index of last new entry)")
 //! step: Deep Step2
-//! also-fails: scenarios
         if !self.match_term(idx, log_term) {
             return None;
         }

@@ -1,6 +1,5 @@
 //! mutant: steps the follower's next index back but sends nothing until the follower next answers a heartbeat: every round trip of the repair waits for a heartbeat (Figure 2: "decrement nextIndex and retry")
 //! step: Deep Step5
-//! also-fails: scenarios
                     let mut next_probe_idx = m.reject_hint;
                     if m.log_term > 0 {
                         next_probe_idx = self
