@@ -1198,10 +1198,32 @@ impl<S: Storage> Raft<S> {
                         "{} received MsgAppResp(rejected, hint: (index {}, term {})) from {} for index {}",
                         self.id, m.reject_hint, m.log_term, m.from, m.index
                     );
-                    // The follower's log diverges: skip back past every entry
-                    // of a term the follower does not have (§5.3, the
-                    // optimization at its end), instead of one entry per
-                    // round trip.
+                    // ── RaftLab Deep Step5 ─────────────────────────────────
+                    // Goal: the follower refused our append after `m.index`:
+                    // its log does not hold our entry there. Its hint,
+                    // `m.reject_hint`@`m.log_term`, is the last entry of its
+                    // log that may still match ours. Afterwards the
+                    // follower's progress says where to probe next: as far
+                    // back as the hint and our own log together show that
+                    // nothing can match, so that a whole term of entries is
+                    // skipped per round trip, not one entry. A follower we
+                    // were streaming to is probed again, and the new probe
+                    // is on its way. A rejection of an older append (the
+                    // progress has moved on since) changes nothing.
+                    // Rule: "If AppendEntries fails because of log
+                    // inconsistency: decrement nextIndex and retry" (Figure
+                    // 2); "the leader can decrement nextIndex to bypass all
+                    // of the conflicting entries in that term; one
+                    // AppendEntries RPC will be required for each term with
+                    // conflicting entries, rather than one RPC per entry"
+                    // (§5.3). A hint whose term our log holds at a lower
+                    // index says our entries between cannot match either.
+                    // Where to look: the follower computed its hint with a
+                    // search of its log (`raft_log.rs`), which is as good a
+                    // question to ask of ours. `Progress` (`tracker`) steps
+                    // back after a rejection, knows which ones are stale,
+                    // and has its states; the send functions are above.
+                    //>>> RaftLab Deep Step5
                     let mut next_probe_idx = m.reject_hint;
                     if m.log_term > 0 {
                         next_probe_idx = self
@@ -1215,6 +1237,7 @@ impl<S: Storage> Raft<S> {
                         }
                         self.send_append(m.from);
                     }
+                    //<<< RaftLab Deep Step5
                 } else {
                     // Both are read after the Step4 hole, which a skeleton
                     // leaves as todo!(): unused there, hence the allows.
@@ -1911,9 +1934,29 @@ impl<S: Storage> Raft<S> {
                 self.raft_log.last_index()
             ))));
         }
+        // ── RaftLab Deep Step6 ─────────────────────────────────────────────
+        // Goal: the node starts from its storage, after a crash or from a
+        // prepared state. `hs` is the hard state it last handed over to be
+        // saved, before it sent anything that depended on it (see
+        // `hard_state` and `RawNode::ready`). Afterwards the node is back in
+        // the term it had reached, still bound by the vote it cast in that
+        // term, and knows what it had committed, so its application can
+        // apply the committed entries again. The commit index's range was
+        // checked above.
+        // Rule: Figure 2, "Persistent state on all servers (Updated on
+        // stable storage before responding to RPCs)": currentTerm, votedFor,
+        // log[]. "Each server will vote for at most one candidate in a given
+        // term" (§5.2): a vote forgotten in a restart lets a node vote twice
+        // in one term, and two leaders of one term follow. A term that goes
+        // back lets a node vote in a term it had left.
+        // Where to look: what `hard_state` hands over, and the fields it
+        // reads. After this, `new` makes the node a follower of its term:
+        // read what that role change keeps and what it clears.
+        //>>> RaftLab Deep Step6
         self.raft_log.committed = hs.commit;
         self.term = hs.term;
         self.vote = hs.vote;
+        //<<< RaftLab Deep Step6
         Ok(())
     }
 

@@ -1155,3 +1155,594 @@ mod replication_model_tests {
         );
     }
 }
+
+// ── Deep suites ──
+//
+// What the deep track's suites share, in a module of their own. Their nodes
+// start from storage that holds no hard state: restoring one is Deep
+// Step6's work, and the cases of the steps before it must not depend on
+// it. The paper's rules that the deep steps implement are written here as
+// expectations on a node's whole state.
+
+pub mod deep {
+    use raftpb::{
+        ConfState, Entry, HardState, Index, Message, MessageType, NodeId, StateType, Term,
+    };
+
+    use super::{Node, app, config, entries_of_terms, unexpected};
+    use crate::cases::Ctx;
+    use crate::drive::{Call, NodeConfig, Op, Reply, StorageSetup};
+    use crate::model::{Failure, LogView, NodeState, ProgressState, ProgressView, mix};
+
+    /// The in-flight window of test nodes (`NodeConfig`'s default).
+    pub const WINDOW: u64 = 256;
+
+    /// A number in `range`, drawn from the run's seed; `salt` tells the
+    /// draws of one case apart.
+    pub fn pick(ctx: &Ctx, salt: u64, range: std::ops::Range<u64>) -> u64 {
+        let width = range.end.saturating_sub(range.start).max(1);
+        range.start + mix(ctx.seed.0, mix(0xDEE9, salt)) % width
+    }
+
+    /// Storage for a cluster of `voters` holding entries of `log_terms` at
+    /// indexes 1, 2, ... and no hard state: a node that never persisted
+    /// one.
+    pub fn fresh_storage(voters: &[NodeId], log_terms: &[Term]) -> StorageSetup {
+        StorageSetup {
+            conf_state: ConfState {
+                voters: voters.to_vec(),
+                learners: Vec::new(),
+            },
+            snapshot: None,
+            entries: entries_of_terms(log_terms),
+            hard_state: HardState::default(),
+        }
+    }
+
+    impl Node {
+        /// Starts node `id` of `voters` over a log of `log_terms` and no
+        /// hard state, and checks it starts as the library starts one: a
+        /// follower at the last term of its log, with no vote and no
+        /// leader, nothing committed.
+        pub fn start_fresh(
+            ctx: &mut Ctx,
+            id: NodeId,
+            config: NodeConfig,
+            voters: &[NodeId],
+            log_terms: &[Term],
+        ) -> Result<Node, Failure> {
+            let op = Op::Boot(crate::drive::Boot {
+                id,
+                config,
+                storage: fresh_storage(voters, log_terms),
+            });
+            match ctx.apply(&op) {
+                Reply::Done => {}
+                Reply::Refused(e) => {
+                    return Err(Failure::new(format!(
+                        "set-up: node {id} did not start from its storage: {e}"
+                    )));
+                }
+                other => return Err(unexpected(id, "start", other)),
+            }
+            let n = Node { id };
+            let s = n.state(ctx)?;
+            let last_term = log_terms.last().copied().unwrap_or(0);
+            let got = (s.state, s.term, s.vote, s.lead, s.log.committed);
+            let want = (StateType::Follower, last_term, 0, 0, 0);
+            if got != want || s.log.terms() != log_terms {
+                return Err(Failure::new(format!(
+                    "set-up: node {id} started as (state, term, vote, lead, committed) = {got:?} with log terms {:?}, want {want:?} with {log_terms:?}: the code that starts a node from its storage (Raft::new, become_follower) is not the library's",
+                    s.log.terms()
+                )));
+            }
+            Ok(n)
+        }
+
+        /// Calls `maybe_commit` and returns its answer.
+        pub fn maybe_commit(self, ctx: &mut Ctx) -> Result<bool, Failure> {
+            self.call_bool(ctx, Call::MaybeCommit)
+        }
+    }
+
+    /// A follower `id` of `voters` at `term` (at least its last log term)
+    /// over a log of `log_terms`, following `lead` (0 for nobody), with
+    /// nothing committed and nothing queued. Reached without any hole: a
+    /// start without hard state and the library's `become_follower`.
+    pub fn follower(
+        ctx: &mut Ctx,
+        id: NodeId,
+        voters: &[NodeId],
+        log_terms: &[Term],
+        term: Term,
+        lead: NodeId,
+    ) -> Result<Node, Failure> {
+        let c = config(ctx, id);
+        let n = Node::start_fresh(ctx, id, c, voters, log_terms)?;
+        n.call(ctx, Call::BecomeFollower { term, lead })?;
+        n.call(ctx, Call::ClearMsgs)?;
+        Ok(n)
+    }
+
+    /// Like [`follower`], then told by a heartbeat of `lead` that `commit`
+    /// is committed (the heartbeat's handling is not a hole); its reply is
+    /// dropped.
+    pub fn follower_with_commit(
+        ctx: &mut Ctx,
+        id: NodeId,
+        voters: &[NodeId],
+        log_terms: &[Term],
+        term: Term,
+        lead: NodeId,
+        commit: Index,
+    ) -> Result<Node, Failure> {
+        let n = follower(ctx, id, voters, log_terms, term, lead)?;
+        if commit > 0 {
+            let mut hb = super::msg(MessageType::MsgHeartbeat, lead, id, term);
+            hb.commit = commit;
+            n.deliver(ctx, hb)?;
+            n.call(ctx, Call::ClearMsgs)?;
+            let s = n.state(ctx)?;
+            if s.log.committed != commit {
+                return Err(Failure::new(format!(
+                    "set-up: a heartbeat with commit {commit} left node {id} with commit index {} (heartbeats are not a hole)",
+                    s.log.committed
+                )));
+            }
+        }
+        Ok(n)
+    }
+
+    /// Node `id` as the leader of `term` over a log of `log_terms`, with
+    /// the empty entry of its term appended (and, if it is the only
+    /// voter, committed: the leader's `append_entry` asks the commit rule,
+    /// Deep Step3). Reached through a start without hard state,
+    /// `become_follower`, `become_pre_candidate` and `become_leader`, none
+    /// a hole of the core track. Its messages are dropped.
+    pub fn leader(
+        ctx: &mut Ctx,
+        id: NodeId,
+        voters: &[NodeId],
+        log_terms: &[Term],
+        term: Term,
+    ) -> Result<Node, Failure> {
+        let n = follower(ctx, id, voters, log_terms, term, 0)?;
+        n.call(ctx, Call::BecomePreCandidate)?;
+        n.call(ctx, Call::BecomeLeader)?;
+        n.call(ctx, Call::ClearMsgs)?;
+        let s = n.state(ctx)?;
+        if s.state != StateType::Leader || s.term != term {
+            return Err(Failure::new(format!(
+                "set-up: node {id} did not become leader of term {term} (it is {})",
+                s.role()
+            )));
+        }
+        Ok(n)
+    }
+
+    // ── The rules, as expectations ──
+
+    /// The term of entry `index` of `log`: 0 for index 0 of a log that
+    /// starts at 1, `None` for an index the log does not hold.
+    pub fn term_of(log: &LogView, index: Index) -> Option<Term> {
+        if index == 0 && log.first_index == 1 {
+            return Some(0);
+        }
+        let offset = index.checked_sub(log.first_index)?;
+        log.entries.get(offset as usize).map(|e| e.term)
+    }
+
+    /// The entries of `log` from `from` on.
+    pub fn entries_after(log: &LogView, from: Index) -> Vec<Entry> {
+        let offset = from.saturating_sub(log.first_index) as usize;
+        log.entries
+            .get(offset..)
+            .map(<[Entry]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// §5.4.1: whether a log ending at `last_index`@`last_term` is at least
+    /// as up to date as `log`: a later last term, or the same last term
+    /// and at least as long.
+    pub fn up_to_date(log: &LogView, last_index: Index, last_term: Term) -> bool {
+        let (ours_index, ours_term) = (log.last_index(), log.last_term());
+        last_term > ours_term || (last_term == ours_term && last_index >= ours_index)
+    }
+
+    /// The hint of fast backup (§5.3), `find_conflict_by_term`: walking
+    /// back from `index`, the first index whose term is `term` or older,
+    /// never below `first_index - 1`; an index past the log is returned as
+    /// it is.
+    pub fn backup_hint(log: &LogView, index: Index, term: Term) -> Index {
+        if index > log.last_index() {
+            return index;
+        }
+        let lowest = log.first_index - 1;
+        let mut i = index;
+        while i > lowest && term_of(log, i).is_some_and(|t| t > term) {
+            i -= 1;
+        }
+        i
+    }
+
+    /// What the AppendEntries receiver (Figure 2, §5.3) does to follower
+    /// `s` with the append `m`: `None` when the log lacks `m`'s previous
+    /// entry (nothing changes); otherwise the entries from the first that
+    /// conflicts or is new replace the log's tail (nothing is cut without
+    /// a conflict, and what is rewritten is no longer persisted), the
+    /// commit index follows the leader's up to the last new entry (never
+    /// back), and the answer is that last new index.
+    pub fn receive_append(s: &mut NodeState, m: &Message) -> Option<Index> {
+        let log = &mut s.log;
+        if m.index > log.last_index() || term_of(log, m.index) != Some(m.log_term) {
+            return None;
+        }
+        let last_new = m.index + m.entries.len() as u64;
+        let first_new = m
+            .entries
+            .iter()
+            .position(|e| term_of(log, e.index) != Some(e.term));
+        if let Some(k) = first_new {
+            let from = m.entries[k].index;
+            log.entries
+                .truncate(from.saturating_sub(log.first_index) as usize);
+            log.entries.extend(m.entries[k..].iter().cloned());
+            log.stabled = log.stabled.min(from - 1);
+        }
+        log.committed = log.committed.max(m.commit.min(last_new));
+        Some(last_new)
+    }
+
+    /// The answer of follower `s` (as it is after [`receive_append`]) to
+    /// the append `m`: the last new index, or a rejection with the hint of
+    /// fast backup (§5.3): [`backup_hint`] from the message's previous
+    /// index (or our last, if lower), with the term we hold there.
+    pub fn append_answer(s: &NodeState, m: &Message, accepted: Option<Index>) -> Message {
+        let mut r = super::msg(MessageType::MsgAppResp, s.id, m.from, s.term);
+        match accepted {
+            Some(last_new) => r.index = last_new,
+            None => {
+                let from = m.index.min(s.log.last_index());
+                let hint = backup_hint(&s.log, from, m.log_term);
+                r.index = m.index;
+                r.reject = true;
+                r.reject_hint = hint;
+                r.log_term = term_of(&s.log, hint).unwrap_or(0);
+            }
+        }
+        r
+    }
+
+    /// The highest index a majority of `s`'s voters hold, by the leader's
+    /// progress of each (its own included).
+    pub fn quorum_index(s: &NodeState) -> Index {
+        let mut matched: Vec<Index> = s
+            .voters
+            .iter()
+            .map(|id| s.progress.get(id).map_or(0, |pr| pr.matched))
+            .collect();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        matched.get(matched.len() / 2).copied().unwrap_or(0)
+    }
+
+    /// The commit rule (§5.3, §5.4.2): leader `s` commits the majority's
+    /// index if it is ahead of the commit index and its entry is of the
+    /// leader's term. Returns whether the commit index moved.
+    pub fn commit_rule(s: &mut NodeState) -> bool {
+        let index = quorum_index(s);
+        if index > s.log.committed && term_of(&s.log, index) == Some(s.term) {
+            s.log.committed = index;
+            return true;
+        }
+        false
+    }
+
+    /// Whether the leader holds back appends to a follower of progress
+    /// `pr`: its probe is unanswered, its window is full, or it is getting
+    /// a snapshot.
+    pub fn paused(pr: &ProgressView) -> bool {
+        match pr.state {
+            ProgressState::Probe => pr.probe_sent,
+            ProgressState::Replicate => pr.inflights.len() as u64 >= WINDOW,
+            ProgressState::Snapshot => true,
+        }
+    }
+
+    /// What the library's `maybe_send_append(to, send_if_empty)` does on
+    /// leader `s` (no size limit, no snapshot): unless `to` is paused (or
+    /// there is nothing to send and `send_if_empty` is false), a `MsgApp`
+    /// with every entry from its next index on, after the entry before
+    /// them, and the commit index; a probe is then out, or (replicating)
+    /// the entries are in flight and the next append goes on after them.
+    pub fn send_append(s: &mut NodeState, to: NodeId, send_if_empty: bool) -> Option<Message> {
+        let pr = s.progress.get(&to)?;
+        if paused(pr) {
+            return None;
+        }
+        let next = pr.next_idx;
+        let prev_term = term_of(&s.log, next - 1)?;
+        let entries = entries_after(&s.log, next);
+        if entries.is_empty() && !send_if_empty {
+            return None;
+        }
+        let last = entries.last().map(|e| e.index);
+        let m = app(
+            s.id,
+            to,
+            s.term,
+            (next - 1, prev_term),
+            entries,
+            s.log.committed,
+        );
+        let pr = s.progress.get_mut(&to)?;
+        if let Some(last) = last {
+            match pr.state {
+                ProgressState::Replicate => {
+                    pr.next_idx = last + 1;
+                    pr.inflights.push(last);
+                }
+                ProgressState::Probe => pr.probe_sent = true,
+                ProgressState::Snapshot => {}
+            }
+        }
+        Some(m)
+    }
+
+    /// Every other member, in id order, sent what it lacks
+    /// (`bcast_append`).
+    pub fn bcast_append(s: &mut NodeState) -> Vec<Message> {
+        let peers: Vec<NodeId> = s.progress.keys().copied().filter(|&p| p != s.id).collect();
+        peers
+            .into_iter()
+            .filter_map(|p| send_append(s, p, true))
+            .collect()
+    }
+
+    /// What leader `s` does with `from`'s acknowledgement of its log up to
+    /// `index` (the library's code around the commit rule, with the core
+    /// track's Replication Step4): the follower was heard from; its match
+    /// index moves up, never down, and the leader streams to it; if the
+    /// commit index moved, everyone is told; a follower that was paused
+    /// is sent what it lacks. Returns the messages sent.
+    pub fn hear_ack(s: &mut NodeState, from: NodeId, index: Index) -> Vec<Message> {
+        let Some(pr) = s.progress.get_mut(&from) else {
+            return Vec::new();
+        };
+        pr.recent_active = true;
+        let old_paused = paused(pr);
+        let updated = pr.matched < index;
+        if updated {
+            pr.matched = index;
+            pr.probe_sent = false;
+        }
+        pr.next_idx = pr.next_idx.max(index + 1);
+        if !updated {
+            return Vec::new();
+        }
+        match pr.state {
+            ProgressState::Probe => {
+                pr.state = ProgressState::Replicate;
+                pr.probe_sent = false;
+                pr.pending_snapshot = 0;
+                pr.inflights.clear();
+                pr.next_idx = pr.matched + 1;
+            }
+            ProgressState::Replicate => pr.inflights.retain(|&i| i > index),
+            ProgressState::Snapshot => {}
+        }
+        let mut sent = Vec::new();
+        let before = s.log.committed;
+        if commit_rule(s) {
+            sent.extend(bcast_append(s));
+        }
+        if s.log.committed == before && old_paused {
+            sent.extend(send_append(s, from, true));
+        }
+        for _ in 0..WINDOW {
+            match send_append(s, from, false) {
+                Some(m) => sent.push(m),
+                None => break,
+            }
+        }
+        sent
+    }
+
+    /// What leader `s` does with `from`'s rejection of the append after
+    /// `index`, with the hint `hint`@`hint_term` (Figure 2: "decrement
+    /// nextIndex and retry"; §5.3's fast backup): the follower was heard
+    /// from; unless the rejection is stale, its next index drops to just
+    /// after what the hint and the leader's own log leave possible, a
+    /// streaming follower is probed again, and the probe is sent. Returns
+    /// the messages sent.
+    pub fn hear_rejection(
+        s: &mut NodeState,
+        from: NodeId,
+        index: Index,
+        (hint, hint_term): (Index, Term),
+    ) -> Vec<Message> {
+        let probe_at = if hint_term > 0 {
+            backup_hint(&s.log, hint, hint_term)
+        } else {
+            hint
+        };
+        let Some(pr) = s.progress.get_mut(&from) else {
+            return Vec::new();
+        };
+        pr.recent_active = true;
+        let moved = match pr.state {
+            ProgressState::Replicate => {
+                if index <= pr.matched {
+                    false
+                } else {
+                    pr.next_idx = pr.matched + 1;
+                    true
+                }
+            }
+            _ => {
+                if pr.next_idx.checked_sub(1) != Some(index) {
+                    false
+                } else {
+                    pr.next_idx = index.min(probe_at + 1).max(1);
+                    pr.probe_sent = false;
+                    true
+                }
+            }
+        };
+        if !moved {
+            return Vec::new();
+        }
+        if pr.state == ProgressState::Replicate {
+            pr.state = ProgressState::Probe;
+            pr.probe_sent = false;
+            pr.pending_snapshot = 0;
+            pr.inflights.clear();
+            pr.next_idx = pr.matched + 1;
+        }
+        send_append(s, from, true).into_iter().collect()
+    }
+
+    /// A log's entries as `index@term`, for failure messages:
+    /// `[1@1, 2@1, 3@2]`.
+    pub fn places(entries: &[Entry]) -> String {
+        let items: Vec<String> = entries
+            .iter()
+            .map(|e| format!("{}@{}", e.index, e.term))
+            .collect();
+        format!("[{}]", items.join(", "))
+    }
+
+    /// A log's terms, compressed: `1×3 2×48 5`.
+    pub fn runs(terms: &[Term]) -> String {
+        let mut out: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < terms.len() {
+            let t = terms[i];
+            let mut j = i;
+            while j < terms.len() && terms[j] == t {
+                j += 1;
+            }
+            out.push(if j - i == 1 {
+                format!("{t}")
+            } else {
+                format!("{t}×{}", j - i)
+            });
+            i = j;
+        }
+        if out.is_empty() {
+            "(empty)".to_string()
+        } else {
+            out.join(" ")
+        }
+    }
+
+    /// `count` terms, each `term`.
+    pub fn repeat(term: Term, count: u64) -> Vec<Term> {
+        vec![term; count as usize]
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn follower_state(terms: &[Term], committed: Index) -> NodeState {
+            let mut s = NodeState {
+                id: 1,
+                term: 9,
+                ..NodeState::default()
+            };
+            s.log.first_index = 1;
+            s.log.entries = entries_of_terms(terms);
+            s.log.stabled = terms.len() as u64;
+            s.log.committed = committed;
+            s
+        }
+
+        #[test]
+        fn the_hint_skips_newer_terms() {
+            let s = follower_state(&[1, 1, 3, 3, 5, 5], 0);
+            let cases = [
+                (6, 5, 6),
+                (6, 4, 4),
+                (6, 2, 2),
+                (6, 0, 0),
+                (3, 2, 2),
+                (7, 1, 7),
+            ];
+            for (index, term, want) in cases {
+                assert_eq!(backup_hint(&s.log, index, term), want, "({index}, {term})");
+            }
+        }
+
+        #[test]
+        fn the_receiver_cuts_only_at_a_conflict() {
+            let mut s = follower_state(&[1, 1, 2, 2], 1);
+            // A stale append of entries we hold: nothing changes.
+            let m = app(2, 1, 3, (1, 1), entries_of_terms(&[1, 1])[1..].to_vec(), 4);
+            assert_eq!(receive_append(&mut s, &m), Some(2));
+            assert_eq!(s.log.terms(), vec![1, 1, 2, 2]);
+            assert_eq!((s.log.committed, s.log.stabled), (2, 4));
+            // A conflict at 3: cut there, and 3 is no longer persisted.
+            let m = app(2, 1, 3, (2, 1), vec![Entry::new(3, 3, b"")], 3);
+            assert_eq!(receive_append(&mut s, &m), Some(3));
+            assert_eq!(s.log.terms(), vec![1, 1, 3]);
+            assert_eq!((s.log.committed, s.log.stabled), (3, 2));
+            // No entry 5: refused.
+            let m = app(2, 1, 3, (5, 3), vec![], 3);
+            assert_eq!(receive_append(&mut s, &m), None);
+        }
+
+        #[test]
+        fn the_commit_rule_counts_only_the_current_term() {
+            let mut s = follower_state(&[1, 2, 2, 4], 0);
+            s.state = StateType::Leader;
+            s.term = 4;
+            s.voters = vec![1, 2, 3, 4, 5];
+            for (id, m) in [(1, 4), (2, 3), (3, 3), (4, 0), (5, 0)] {
+                s.progress.insert(
+                    id,
+                    ProgressView {
+                        matched: m,
+                        ..ProgressView::default()
+                    },
+                );
+            }
+            assert!(!commit_rule(&mut s));
+            s.progress.get_mut(&2).unwrap().matched = 4;
+            s.progress.get_mut(&3).unwrap().matched = 4;
+            assert!(commit_rule(&mut s));
+            assert_eq!(s.log.committed, 4);
+            assert!(!commit_rule(&mut s));
+        }
+
+        #[test]
+        fn a_rejection_backs_up_by_term() {
+            let mut s = follower_state(&[1, 1, 4, 4, 4, 6], 0);
+            s.state = StateType::Leader;
+            s.term = 6;
+            s.voters = vec![1, 2];
+            s.progress.insert(
+                2,
+                ProgressView {
+                    next_idx: 7,
+                    probe_sent: true,
+                    ..ProgressView::default()
+                },
+            );
+            // The follower's entries from 3 on are of term 3: its hint is
+            // 6@3, and the leader's own log can match only up to 2.
+            let sent = hear_rejection(&mut s, 2, 6, (6, 3));
+            assert_eq!(s.progress[&2].next_idx, 3);
+            assert_eq!(sent.len(), 1);
+            assert_eq!((sent[0].index, sent[0].log_term), (2, 1));
+            assert!(s.progress[&2].probe_sent);
+            // A second rejection of the same probe is stale.
+            assert!(hear_rejection(&mut s, 2, 6, (6, 3)).is_empty());
+        }
+
+        #[test]
+        fn runs_compress_terms() {
+            assert_eq!(runs(&[1, 1, 1, 2, 5, 5]), "1×3 2 5×2");
+            assert_eq!(runs(&[]), "(empty)");
+        }
+    }
+}

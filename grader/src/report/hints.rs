@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn every_step_has_three_levels() {
-        for step in Step::ALL {
+        for step in Step::every() {
             let levels = levels(step);
             assert_eq!(levels.len(), 3, "{step}: {levels:?}");
             for l in &levels {

@@ -2,6 +2,12 @@
 //! its whole state and outgoing messages, so each step is judged on its own
 //! (the way etcd's paper tests do).
 
+pub mod d1;
+pub mod d2;
+pub mod d3;
+pub mod d4;
+pub mod d5;
+pub mod d6;
 pub mod e1;
 pub mod e2;
 pub mod e3;
@@ -29,6 +35,12 @@ pub fn cases() -> Vec<Case> {
         r2::cases(),
         r3::cases(),
         r4::cases(),
+        d1::cases(),
+        d2::cases(),
+        d3::cases(),
+        d4::cases(),
+        d5::cases(),
+        d6::cases(),
     ]
     .concat()
 }
