@@ -691,6 +691,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step4"]
     fn find_conflict_by_term_skips_divergent_terms() {
         // The hint is the largest index <= index with term <= term, so a
         // leader can skip a whole term per round trip (§5.3).
@@ -728,6 +729,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step4"]
     fn find_conflict_by_term_stops_at_the_snapshot() {
         // After compaction the search stops at first_index - 1, the oldest
         // entry whose term is known.
@@ -754,6 +756,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step2"]
     fn maybe_append_checks_appends_and_commits() {
         // A MsgApp is accepted only if we hold its previous entry (§5.3);
         // then the commit index follows the leader's, bounded by the last
@@ -813,6 +816,7 @@ mod tests {
 
     #[test]
     #[should_panic(expected = "entry 1 conflicts with committed entry (committed 1)")]
+    #[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step2"]
     fn maybe_append_over_a_committed_entry_panics() {
         // A committed entry never changes (§5.4): a leader overwriting one
         // is a bug.
@@ -873,6 +877,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step1"]
     fn is_up_to_date_compares_last_term_then_length() {
         // §5.4.1: the later last term wins; equal terms, the longer log.
         let log = log_with(&[ent(1, 1), ent(2, 2), ent(3, 3)]);
@@ -901,6 +906,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step3"]
     fn maybe_commit_needs_the_current_term() {
         // §5.4.2: a leader commits by counting replicas only entries of its
         // own term; an index of an earlier term is refused.
@@ -1062,6 +1068,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step2"]
     fn next_entries_hands_out_committed_unapplied() {
         // Committed but unapplied entries come out, from after applied (and
         // never before the snapshot), within the size limit.

@@ -47,6 +47,7 @@ fn find_conflict() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step1"]
 fn is_up_to_date() {
     let l = log_with(&[e(1, 1), e(2, 2), e(3, 3)]);
     let li = l.last_index();
@@ -96,6 +97,7 @@ fn append() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step2"]
 fn log_maybe_append() {
     // If (index, term) matches the log: cut a conflicting tail, append
     // what is new, commit to min(committed, last new index); otherwise
@@ -315,6 +317,7 @@ fn stable_to() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step3"]
 fn has_next_ents_and_next_ents() {
     // Committed entries not yet applied are handed out, from after the
     // applied index (the snapshot at 3 is applied already).

@@ -51,6 +51,7 @@ fn leader_update_term_from_message() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn reject_stale_term_message() {
     // "If a server receives a request with a stale term number, it rejects
     // the request" (§5.1); like etcd, the node ignores it instead. etcd

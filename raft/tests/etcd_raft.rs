@@ -743,6 +743,7 @@ fn proposal_by_proxy() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn commit() {
     // The leader commits the highest index a quorum matches, if that entry
     // is of its current term (§5.4.2).
@@ -836,6 +837,7 @@ fn past_election_timeout() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn step_ignore_old_term_msg() {
     // A message of an older term never reaches the role's step function:
     // nothing changes, nothing is sent.

@@ -295,6 +295,7 @@ fn a_granted_vote_comes_with_the_hard_state_that_records_it() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_commit_only_change_needs_no_sync() {
     // Only term, vote and entries must be synced; a hard state whose commit
     // alone moved need not be (etcd's MustSync).
@@ -368,6 +369,7 @@ fn restarted_store() -> MemStorage {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_restarted_node_picks_up_its_term_vote_log_and_commit() {
     // Term, vote, log and commit index are stable state (§5.1, Figure 2):
     // after a restart the node has them all, and the first Ready asks only

@@ -51,6 +51,7 @@ fn heartbeats_carry_the_commit_index_capped_at_the_match_index() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_follower_follows_the_heartbeat_commit_but_never_goes_back() {
     // The commit index from a heartbeat raises the follower's, a lower one
     // changes nothing (commit never decreases), and one past the follower's

@@ -542,6 +542,7 @@ fn invalid_configs_are_refused_by_validate_and_new() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn applied_beyond_the_commit_index_is_refused() {
     // A restart cannot have applied more than was committed: such a config
     // and storage do not belong together (etcd panics; here it is an error).

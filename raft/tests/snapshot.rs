@@ -118,6 +118,7 @@ fn a_reported_snapshot_success_resumes_probing_after_it() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_follower_restores_a_newer_snapshot_and_ignores_an_older_one() {
     // A snapshot beyond the commit index replaces the log; one the follower
     // already committed, or whose last entry it holds, does not (etcd's
@@ -171,6 +172,7 @@ fn a_snapshot_makes_a_candidate_a_follower() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_restarted_node_starts_from_its_snapshot() {
     // After a restart the snapshot stands for the log up to its index: the
     // node starts with it committed and applied, its membership, and the
@@ -241,6 +243,7 @@ fn storage_from_snapshot(index: u64, term: u64, voters: &[u64]) -> raft::MemStor
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_node_started_from_a_snapshot_without_a_hard_state_takes_its_term() {
     // A node's term is never below the last term of its log: a storage
     // bootstrapped from a snapshot at 11@11 with no hard state starts the
