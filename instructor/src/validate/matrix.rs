@@ -261,7 +261,7 @@ pub fn check_row_in(
                 }
             }
             Expect::Prefix(k) => {
-                let done = Step::ALL
+                let done = steps
                     .iter()
                     .position(|s| *s == step)
                     .is_some_and(|i| i < *k);
@@ -877,6 +877,26 @@ mod tests {
         }
         let problems = check_row("prefix-6", &Expect::Prefix(6), &v);
         assert_eq!(problems, vec!["prefix-6: election scenarios: expected PASS (all the steps it needs are done), seen BLOCKED BY Replication Step1".to_string()]);
+    }
+
+    #[test]
+    fn a_deep_prefix_counts_the_deep_steps() {
+        let deep = Track::Deep.steps();
+        let mut v = Verdicts::default();
+        v.steps.insert(deep[0], Verdict::Pass);
+        for s in &deep[1..] {
+            v.steps.insert(*s, Verdict::Todo);
+        }
+        v.scenarios.insert(Part::Deep, Verdict::Blocked(deep[1]));
+        let problems = check_row_in(Track::Deep, "deep-prefix-1", &Expect::Prefix(1), &v);
+        assert!(problems.is_empty(), "{problems:?}");
+        v.steps.insert(deep[1], Verdict::Pass);
+        let problems = check_row_in(Track::Deep, "deep-prefix-1", &Expect::Prefix(1), &v);
+        assert_eq!(
+            problems.len(),
+            1,
+            "a step past the prefix passed: {problems:?}"
+        );
     }
 
     #[test]
