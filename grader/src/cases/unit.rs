@@ -1358,11 +1358,10 @@ pub mod deep {
             return index;
         }
         let lowest = log.first_index - 1;
-        let mut i = index;
-        while i > lowest && term_of(log, i).is_some_and(|t| t > term) {
-            i -= 1;
-        }
-        i
+        (lowest..=index)
+            .rev()
+            .find(|&i| i == lowest || term_of(log, i).is_none_or(|t| t <= term))
+            .unwrap_or(lowest)
     }
 
     /// What the AppendEntries receiver (Figure 2, §5.3) does to follower
