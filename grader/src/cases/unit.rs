@@ -600,11 +600,7 @@ pub fn check_msgs(got: &[Message], want: &[Message], what: impl std::fmt::Displa
 
 /// `1 tick`, `5 ticks`.
 pub fn ticks(n: u64) -> String {
-    if n == 1 {
-        "1 tick".to_string()
-    } else {
-        format!("{n} ticks")
-    }
+    crate::model::count(n, "tick")
 }
 
 /// Records in the trace what changed from `before` to `after`, one line

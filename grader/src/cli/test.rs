@@ -404,7 +404,7 @@ fn case_report(report: &Report, result: &CaseResult, colour: bool) -> String {
         word
     };
     let seeds = if result.passed() {
-        format!(" ({} seeds)", result.passed_seeds)
+        format!(" ({})", crate::model::count(result.passed_seeds, "seed"))
     } else {
         result
             .seed

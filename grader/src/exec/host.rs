@@ -15,6 +15,8 @@ use crate::drive::protocol::{Frame, PROTOCOL_VERSION, Request, decode_frame, rea
 use crate::drive::record::{Outbox, Record};
 use crate::registry;
 
+use super::judge::{Status, classify_failure};
+
 /// Serves requests from `input` until it ends or says `Quit`: each seed of
 /// a run gets fresh nodes from `new_driver`, and every reply goes to
 /// `output`. `logs`, when given, takes the library's log lines written
@@ -104,7 +106,22 @@ pub fn run_standalone(
             Ok(()) => writeln!(out, "{} seed {seed}: passed (in-process)", case.name)?,
             Err(f) => {
                 all_passed = false;
-                writeln!(out, "{} seed {seed}: FAILED (in-process): {f}", case.name)?;
+                let (status, message) = classify_failure(&case, &f);
+                let verdict = match status {
+                    Status::Todo => "TODO".to_string(),
+                    Status::Blocked(step) => format!("BLOCKED BY {step}"),
+                    _ => "FAILED".to_string(),
+                };
+                let message = if message.is_empty() {
+                    f.to_string()
+                } else {
+                    message
+                };
+                writeln!(
+                    out,
+                    "{} seed {seed}: {verdict} (in-process): {message}",
+                    case.name
+                )?;
             }
         }
     }

@@ -246,7 +246,9 @@ fn crash_hint(how: &str) -> &'static str {
     }
 }
 
-fn classify_failure(case: &Case, f: &Failure) -> (Status, String) {
+/// The verdict of a case whose code returned `f`: TODO at its own step's
+/// hole, BLOCKED at another's it may not run, else FAIL.
+pub fn classify_failure(case: &Case, f: &Failure) -> (Status, String) {
     match (f.hole, case.kind) {
         (Some(hole), Kind::Step(own)) if hole == own => (
             Status::Todo,

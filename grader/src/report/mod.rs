@@ -496,9 +496,9 @@ impl Report {
             }
             let _ = writeln!(
                 out,
-                "trace of {}{seed} ({} events):",
+                "trace of {}{seed} ({}):",
                 result.case.name,
-                result.trace.len()
+                crate::model::count(result.trace.len() as u64, "event")
             );
             let number_width = result.trace.len().to_string().len();
             for (i, line) in result.trace.iter().enumerate() {

@@ -133,7 +133,7 @@ fn tick_into_pre_vote(ctx: &mut Ctx, n: Node, before: &NodeState, row: &str) -> 
         .check(
             &after,
             format_args!(
-                "{row}: after the tick that reached the randomized timeout {} (§5.2: set election_elapsed back to 0 and step a MsgHup; with pre-vote on, it starts a pre-vote campaign, §9.6, which keeps the term and the vote)",
+                "{row}: after the tick that reached the randomized timeout {} (§5.2: the timeout starts an election and the clock starts over; with pre-vote on, it starts a pre-vote campaign, §9.6, which keeps the term and the vote)",
                 before.randomized_election_timeout
             ),
         )?;
@@ -325,7 +325,7 @@ fn timeout_goes_through_msg_hup(ctx: &mut Ctx) -> Outcome {
             .check(
                 &after,
                 format_args!(
-                    "{row}: after the tick that reached the timeout (set election_elapsed back to 0 and step a MsgHup, whose handler refuses to campaign here; do not campaign yourself)"
+                    "{row}: after the tick that reached the timeout (the clock starts over and the election is asked for the way the application asks for one, and the library's handler refuses to campaign here; do not campaign yourself)"
                 ),
             )?;
         check_msgs(

@@ -163,7 +163,7 @@ fn becomes_candidate_of_next_term(ctx: &mut Ctx) -> Outcome {
             .check(
                 &after,
                 format_args!(
-                    "{row}: after become_candidate (§5.2: \"a follower increments its current term and transitions to candidate state. It then votes for itself\"; the library's reset clears the rest)"
+                    "{row}: after become_candidate (§5.2: \"a follower increments its current term and transitions to candidate state. It then votes for itself\"; the rest a new term starts from is the library's to clear)"
                 ),
             )?;
         let sent = n.take_msgs(ctx)?;
@@ -201,7 +201,7 @@ fn draws_a_new_timeout_each_election(ctx: &mut Ctx) -> Outcome {
     let first = timeouts[0];
     check!(
         timeouts.iter().any(|&t| t != first),
-        "randomized election timeouts after 10 calls of become_candidate: {timeouts:?}, all the same: each election must draw its own (§5.2, \"election timeouts are chosen randomly\"); the library's reset draws one"
+        "randomized election timeouts after 10 calls of become_candidate: {timeouts:?}, all the same: each election must draw its own (§5.2, \"election timeouts are chosen randomly\"); the library draws one whenever a node starts a term"
     );
     Ok(())
 }

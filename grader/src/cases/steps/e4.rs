@@ -22,7 +22,7 @@ use crate::model::{NodeState, Outcome, Step};
 /// Why every case of this step runs Step3's code.
 const BECOMES_CANDIDATE: &[(Step, &str)] = &[(
     Step::Election3,
-    "the campaign makes the node a candidate with Step3's become_candidate",
+    "the campaign makes the node a candidate, which is Step3's code",
 )];
 
 /// The context of a transfer campaign's requests: the library's

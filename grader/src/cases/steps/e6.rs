@@ -27,10 +27,7 @@ use crate::model::{Failure, NodeState, Outcome, Step};
 use crate::{check, check_eq};
 
 /// Why the cases run Step3's code.
-const MADE_CANDIDATE: (Step, &str) = (
-    Step::Election3,
-    "the candidate is made by Step3's become_candidate",
-);
+const MADE_CANDIDATE: (Step, &str) = (Step::Election3, "the candidate is Step3's doing");
 const USES_E3: &[(Step, &str)] = &[MADE_CANDIDATE];
 const USES_E3_E4: &[(Step, &str)] = &[
     MADE_CANDIDATE,
@@ -287,7 +284,7 @@ fn check_won(
         .check(
             &after,
             format_args!(
-                "{what}: a majority voted for it (§5.2: it wins and becomes leader of the term it won; the library's become_leader also appends the empty entry of that term, §5.4.2)"
+                "{what}: a majority voted for it (§5.2: it wins and becomes leader of the term it won; becoming leader, in the library's code, also appends the empty entry of that term, §5.4.2)"
             ),
         )?;
     check_announcement(&after, &sent, what)?;
@@ -670,7 +667,7 @@ fn acts_as_leader_after_winning(ctx: &mut Ctx) -> Outcome {
         .check(
             &after,
             format_args!(
-                "the leader of term {term} after 1 tick (it ticks as a leader: become_leader sets the leader's tick)"
+                "the leader of term {term} after 1 tick (it ticks as a leader: the library sets a leader's tick when a node becomes leader)"
             ),
         )?;
     let want: Vec<Message> = [2, 3]

@@ -117,7 +117,7 @@ fn check_appended(ctx: &mut Ctx, n: Node, m: Message, data: &[&str], context: &s
         .check(
             &after,
             format_args!(
-                "{context} (§5.3: \"the leader appends the command to its log as a new entry\": of its term, at the next index, held by the leader itself, which counts towards the commit; append_entry does all of it)"
+                "{context} (§5.3: \"the leader appends the command to its log as a new entry\": of its term, at the next index, held by the leader itself, which counts towards the commit)"
             ),
         )?;
     let sent = n.take_msgs(ctx)?;

@@ -147,7 +147,7 @@ fn check_sent_to_each(ctx: &mut Ctx, n: Node, data: &[&str], window: u64) -> Out
         &sent,
         &want_msgs,
         format_args!(
-            "{context} (§5.3: the leader \"issues AppendEntries RPCs in parallel to each of the other servers\": each gets the entries from its next index on, unless a probe or a full window holds it back; bcast_append does this)"
+            "{context} (§5.3: the leader \"issues AppendEntries RPCs in parallel to each of the other servers\": each gets the entries from its next index on, unless a probe or a full window holds it back)"
         ),
     )?;
     want.check(
