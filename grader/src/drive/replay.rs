@@ -8,13 +8,13 @@
 //! panic reply at once, so the case's code stops, and the grader reports
 //! the cause instead of the case's view.
 
-use std::collections::VecDeque;
 use std::io::{BufReader, Read};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::op::{Driver, Op, Reply};
+use super::codec::DecodeError;
 use super::protocol::{Frame, decode_frame, read_frame_into};
 use crate::model::Seed;
 
@@ -30,12 +30,15 @@ pub enum Broken {
     Protocol(String),
 }
 
-/// How many frames the reader thread hands over at most at once.
-const BATCH: usize = 512;
+/// How many bytes of frames the reader thread hands over at most at once.
+const BATCH_BYTES: usize = 1 << 16;
 /// How many batches may wait to be read.
 const QUEUED_BATCHES: usize = 64;
 
-type Batch = Result<Vec<Frame>, Broken>;
+/// Whole frames, each as its 4-byte length and payload, as the host wrote
+/// them. The reader thread only reads; the case's thread decodes, so the
+/// replies are made and dropped on one thread.
+type Batch = Result<Vec<u8>, Broken>;
 
 /// Reads frames from `input` on a thread of its own.
 fn spawn_reader(input: impl Read + Send + 'static) -> Receiver<Batch> {
@@ -51,22 +54,20 @@ fn read_frames(mut input: BufReader<impl Read>, tx: &SyncSender<Batch>) {
     let mut batch = Vec::new();
     let mut payload = Vec::new();
     loop {
-        // Hand over what was decoded before a read that may block, so a
-        // frame never waits for the next one to be written.
+        // Hand over what was read before a read that may block, so a frame
+        // never waits for the next one to be written.
         if !batch.is_empty()
-            && (batch.len() >= BATCH || input.buffer().is_empty())
+            && (batch.len() >= BATCH_BYTES || input.buffer().is_empty())
             && tx.send(Ok(std::mem::take(&mut batch))).is_err()
         {
             return;
         }
         let end = match read_frame_into(&mut input, &mut payload) {
-            Ok(true) => match decode_frame::<Frame>(&payload) {
-                Ok(frame) => {
-                    batch.push(frame);
-                    continue;
-                }
-                Err(e) => Broken::Protocol(format!("a malformed frame: {e}")),
-            },
+            Ok(true) => {
+                batch.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+                batch.extend_from_slice(&payload);
+                continue;
+            }
             Ok(false) => Broken::Ended,
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                 Broken::Protocol(e.to_string())
@@ -84,7 +85,9 @@ fn read_frames(mut input: BufReader<impl Read>, tx: &SyncSender<Batch>) {
 /// The host's frames, one at a time, under a deadline.
 pub struct Replay {
     rx: Receiver<Batch>,
-    pending: VecDeque<Frame>,
+    /// The batch being decoded, and how far.
+    pending: Vec<u8>,
+    at: usize,
     deadline: Instant,
     /// Set once the replay cannot go on; sticky.
     pub broken: Option<Broken>,
@@ -99,7 +102,8 @@ impl Replay {
     pub fn new(input: impl Read + Send + 'static) -> Replay {
         Replay {
             rx: spawn_reader(input),
-            pending: VecDeque::new(),
+            pending: Vec::new(),
+            at: 0,
             deadline: Instant::now() + Duration::from_secs(3600),
             broken: None,
             logs: Vec::new(),
@@ -118,9 +122,14 @@ impl Replay {
             if let Some(b) = &self.broken {
                 return Err(b.clone());
             }
-            match self.pending.pop_front() {
-                Some(Frame::Log(line)) => self.logs.push(line),
-                Some(frame) => return Ok(frame),
+            match self.decode_next() {
+                Some(Ok(Frame::Log(line))) => self.logs.push(line),
+                Some(Ok(frame)) => return Ok(frame),
+                Some(Err(e)) => {
+                    return Err(self.break_with(Broken::Protocol(format!(
+                        "a malformed frame: {e}"
+                    ))));
+                }
                 None => self.refill()?,
             }
         }
@@ -134,12 +143,24 @@ impl Replay {
             Err(RecvTimeoutError::Disconnected) => Err(Broken::Ended),
         };
         match got {
-            Ok(frames) => {
-                self.pending.extend(frames);
+            Ok(bytes) => {
+                self.pending = bytes;
+                self.at = 0;
                 Ok(())
             }
             Err(b) => Err(self.break_with(b)),
         }
+    }
+
+    /// The next frame of the batch, if any is left.
+    fn decode_next(&mut self) -> Option<Result<Frame, DecodeError>> {
+        let rest = self.pending.get(self.at..)?;
+        let len: [u8; 4] = rest.get(..4)?.try_into().ok()?;
+        let len = u32::from_le_bytes(len) as usize;
+        // The reader thread wrote whole frames: the payload is all there.
+        let payload = rest.get(4..4 + len)?;
+        self.at += 4 + len;
+        Some(decode_frame::<Frame>(payload))
     }
 
     /// Marks the replay broken (the first cause wins) and returns the cause.
