@@ -13,8 +13,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::op::{Driver, Op, Reply};
 use super::codec::DecodeError;
+use super::op::{Driver, Op, Reply};
 use super::protocol::{Frame, decode_frame, read_frame_into};
 use crate::model::Seed;
 
@@ -126,9 +126,9 @@ impl Replay {
                 Some(Ok(Frame::Log(line))) => self.logs.push(line),
                 Some(Ok(frame)) => return Ok(frame),
                 Some(Err(e)) => {
-                    return Err(self.break_with(Broken::Protocol(format!(
-                        "a malformed frame: {e}"
-                    ))));
+                    return Err(
+                        self.break_with(Broken::Protocol(format!("a malformed frame: {e}")))
+                    );
                 }
                 None => self.refill()?,
             }
