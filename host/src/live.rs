@@ -46,10 +46,31 @@ struct LiveNode {
     raw: Option<RawNode<MemStorage>>,
 }
 
+impl LiveNode {
+    /// A copy that shares nothing with `self`: its own storage, and a node
+    /// that reads from that storage.
+    fn deep_copy(&self) -> LiveNode {
+        let storage = self.storage.deep_copy();
+        let raw = self.raw.as_ref().map(|raw| {
+            let mut copy = raw.clone();
+            copy.raft.raft_log.store = storage.clone();
+            copy
+        });
+        LiveNode {
+            config: self.config.clone(),
+            storage,
+            raw,
+        }
+    }
+}
+
 /// Real nodes, by id.
 #[derive(Default)]
 pub struct Live {
     nodes: BTreeMap<NodeId, LiveNode>,
+    /// Copies of nodes kept by `Op::Save`, by handle, with the id of the
+    /// node each was taken from.
+    saved: Vec<(NodeId, LiveNode)>,
 }
 
 fn raft_config(id: NodeId, c: &NodeConfig) -> Config {
@@ -356,6 +377,29 @@ impl Live {
                 Err(reply) => reply,
             },
             Op::Call { id, call } => self.call(*id, call),
+            Op::Save { id } => match self.nodes.get(id) {
+                Some(node) => {
+                    self.saved.push((*id, node.deep_copy()));
+                    Reply::Done
+                }
+                None => Reply::Refused(format!("there is no node n{id}")),
+            },
+            Op::Load { id, handle } => {
+                let Some((from, saved)) = usize::try_from(*handle)
+                    .ok()
+                    .and_then(|h| self.saved.get(h))
+                else {
+                    return Reply::Refused(format!("there is no saved node {handle}"));
+                };
+                if from != id {
+                    return Reply::Refused(format!(
+                        "saved node {handle} is a copy of n{from}, not of n{id}"
+                    ));
+                }
+                let copy = saved.deep_copy();
+                self.nodes.insert(*id, copy);
+                Reply::Done
+            }
         }
     }
 }

@@ -4,6 +4,9 @@
 //! raftlab-host                          serve the grader's requests on stdin/stdout
 //! raftlab-host run CASE [SEED ...] [--trace]
 //!                                       run one case here, for a debugger
+//! raftlab-host bench-search [NAME ...] [--scale K] [--walks N]
+//!                                       run searches here, and print how fast
+//!                                       they go and how much memory they take
 //! ```
 //!
 //! This is the only program that links `raft/src/raft.rs`, and it decides
@@ -11,6 +14,7 @@
 //! judges. Whatever the code under test prints goes to stderr, so it can
 //! never mix with the protocol on stdout.
 
+mod bench;
 mod live;
 
 use std::ffi::OsString;
@@ -106,7 +110,8 @@ fn serve() -> ExitCode {
 }
 
 const USAGE: &str = "usage: raftlab-host                       (serves the grader on stdin/stdout)
-       raftlab-host run CASE [SEED ...] [--trace]";
+       raftlab-host run CASE [SEED ...] [--trace]
+       raftlab-host bench-search [NAME ...] [--scale K] [--walks N]";
 
 fn run(args: &[OsString]) -> ExitCode {
     let mut case = None;
@@ -156,6 +161,7 @@ fn main() -> ExitCode {
     match args.first().and_then(|a| a.to_str()) {
         None => serve(),
         Some("run") => run(&args[1..]),
+        Some("bench-search") => bench::bench_search(&args[1..]),
         Some(_) => {
             eprintln!("{USAGE}");
             ExitCode::from(2)

@@ -210,6 +210,7 @@ impl Timeline {
                     nodes.insert(*node);
                 }
                 Event::LossyLink { .. } | Event::Faults { .. } | Event::Note { .. } => {}
+                Event::Deliver { .. } | Event::Persist { .. } => {}
             }
         }
         close_split(&mut t, &mut split, end);

@@ -30,6 +30,7 @@ pub struct Weight {
 pub struct Weights {
     steps: BTreeMap<Step, Weight>,
     scenarios: BTreeMap<Part, Weight>,
+    search: BTreeMap<Part, Weight>,
 }
 
 impl Weights {
@@ -41,6 +42,10 @@ impl Weights {
     pub fn scenarios(&self, part: Part) -> &Weight {
         &self.scenarios[&part]
     }
+
+    pub fn search(&self, part: Part) -> &Weight {
+        &self.search[&part]
+    }
 }
 
 /// Something a weights file can give points to.
@@ -48,6 +53,7 @@ impl Weights {
 enum Key {
     Step(Step),
     Scenarios(Part),
+    Search(Part),
 }
 
 impl Key {
@@ -57,6 +63,12 @@ impl Key {
                 .into_iter()
                 .find(|p| p.slug() == part)
                 .map(Key::Scenarios);
+        }
+        if let Some(part) = text.strip_prefix("search.") {
+            return Part::ALL
+                .into_iter()
+                .find(|p| p.slug() == part)
+                .map(Key::Search);
         }
         Step::ALL
             .into_iter()
@@ -68,6 +80,7 @@ impl Key {
         match self {
             Key::Step(step) => step.short_name().to_string(),
             Key::Scenarios(part) => format!("scenarios.{}", part.slug()),
+            Key::Search(part) => format!("search.{}", part.slug()),
         }
     }
 
@@ -76,6 +89,7 @@ impl Key {
             .into_iter()
             .map(Key::Step)
             .chain(Part::ALL.into_iter().map(Key::Scenarios))
+            .chain(Part::ALL.into_iter().map(Key::Search))
     }
 }
 
@@ -130,11 +144,13 @@ pub fn parse(text: &str) -> Result<Weights, String> {
     let mut weights = Weights {
         steps: BTreeMap::new(),
         scenarios: BTreeMap::new(),
+        search: BTreeMap::new(),
     };
     for (key, (_, weight)) in seen {
         match key {
             Key::Step(step) => weights.steps.insert(step, weight),
             Key::Scenarios(part) => weights.scenarios.insert(part, weight),
+            Key::Search(part) => weights.search.insert(part, weight),
         };
     }
     Ok(weights)
@@ -161,6 +177,7 @@ mod tests {
             .into_iter()
             .map(|step| weights.step(step).points)
             .chain(Part::ALL.into_iter().map(|p| weights.scenarios(p).points))
+            .chain(Part::ALL.into_iter().map(|p| weights.search(p).points))
             .sum();
         assert_eq!(total, TOTAL_POINTS);
         for step in Step::ALL {
@@ -169,7 +186,7 @@ mod tests {
         assert_eq!(weights.step(Step::Election3).title, "become candidate");
     }
 
-    fn all_keys(points: [u32; 12]) -> String {
+    fn all_keys(points: [u32; 14]) -> String {
         Key::all()
             .zip(points)
             .map(|(key, points)| format!("{}  {points}  title of {}\n", key.name(), key.name()))
@@ -180,7 +197,7 @@ mod tests {
     fn a_minimal_file_parses() {
         let text = format!(
             "# comment\n\n{}",
-            all_keys([10, 10, 10, 10, 10, 10, 5, 5, 5, 5, 10, 10])
+            all_keys([10, 10, 10, 10, 10, 10, 5, 5, 5, 5, 6, 6, 4, 4])
         );
         let weights = parse(&text).expect("valid");
         assert_eq!(
@@ -190,17 +207,18 @@ mod tests {
                 title: "title of R4".to_string()
             }
         );
-        assert_eq!(weights.scenarios(Part::Replication).points, 10);
+        assert_eq!(weights.scenarios(Part::Replication).points, 6);
+        assert_eq!(weights.search(Part::Election).points, 4);
     }
 
     #[test]
     fn errors_name_the_line() {
-        let good = all_keys([10, 10, 10, 10, 10, 10, 5, 5, 5, 5, 10, 10]);
+        let good = all_keys([10, 10, 10, 10, 10, 10, 5, 5, 5, 5, 6, 6, 4, 4]);
         let cases = [
-            (format!("{good}E7 1 x\n"), "line 13: unknown key \"E7\""),
+            (format!("{good}E7 1 x\n"), "line 15: unknown key \"E7\""),
             (
                 format!("{good}E1 1 x\n"),
-                "line 13: E1 is given a second time (first on line 1)",
+                "line 15: E1 is given a second time (first on line 1)",
             ),
             (
                 "E1 five title\n".to_string(),

@@ -128,6 +128,7 @@ pub struct Row {
 pub struct Verdicts {
     pub steps: BTreeMap<Step, Verdict>,
     pub scenarios: BTreeMap<Part, Verdict>,
+    pub search: BTreeMap<Part, Verdict>,
 }
 
 impl Verdicts {
@@ -140,6 +141,9 @@ impl Verdicts {
                 }
                 Graded::Scenarios(part) => {
                     v.scenarios.insert(part, item.verdict);
+                }
+                Graded::Search(part) => {
+                    v.search.insert(part, item.verdict);
                 }
                 Graded::Hidden(_) => {}
             }
@@ -176,6 +180,11 @@ impl Verdicts {
                 ["RAFTLAB", "SCENARIO", part] => {
                     if let Ok(p) = Part::parse(part) {
                         v.scenarios.insert(p, verdict);
+                    }
+                }
+                ["RAFTLAB", "SEARCH", part] => {
+                    if let Ok(p) = Part::parse(part) {
+                        v.search.insert(p, verdict);
                     }
                 }
                 _ => {}
@@ -282,9 +291,16 @@ pub fn check_row(label: &str, expect: &Expect, verdicts: &Verdicts) -> Vec<Strin
             }
         }
     }
-    for part in Part::ALL {
-        let verdict = verdicts.scenarios.get(&part);
-        let item = format!("{} scenarios", part.slug());
+    let cluster_items = [
+        ("scenarios", &verdicts.scenarios, AlsoFails::Scenarios),
+        ("search", &verdicts.search, AlsoFails::Search),
+    ];
+    for (part, (what, map, also)) in Part::ALL
+        .iter()
+        .flat_map(|&p| cluster_items.iter().map(move |c| (p, c)))
+    {
+        let verdict = map.get(&part);
+        let item = format!("{} {what}", part.slug());
         match expect {
             Expect::Skeleton => {
                 if !not_done(verdict) {
@@ -332,16 +348,16 @@ pub fn check_row(label: &str, expect: &Expect, verdicts: &Verdicts) -> Vec<Strin
                 }
             }
             Expect::Zoo(info) => {
-                let listed = info.also_fails.contains(&AlsoFails::Scenarios);
+                let listed = info.also_fails.contains(also);
                 let ok = verdict == Some(&Verdict::Pass)
                     || (listed && verdict.is_some_and(|v| *v != Verdict::NoCases));
                 if !ok {
                     let expected = if listed {
-                        "a verdict (listed in also-fails)"
+                        "a verdict (listed in also-fails)".to_string()
                     } else {
-                        "PASS (scenarios are not listed in also-fails)"
+                        format!("PASS ({what} is not listed in also-fails)")
                     };
-                    off(&item, expected, seen_text(verdict));
+                    off(&item, &expected, seen_text(verdict));
                 }
             }
         }
@@ -584,6 +600,9 @@ pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
     for part in Part::ALL {
         let _ = write!(out, " {:<5}", &part.slug()[..4]);
     }
+    for part in Part::ALL {
+        let _ = write!(out, " {:<5}", format!("S{}", &part.slug()[..3]));
+    }
     let _ = writeln!(out, "  time");
     for (row, outcome) in rows.iter().zip(outcomes) {
         let _ = write!(out, "{:<label_width$}", row.label);
@@ -595,7 +614,7 @@ pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
         };
         match &outcome.verdicts {
             None => {
-                let _ = write!(out, " {:<71}", "(no verdicts; see below)");
+                let _ = write!(out, " {:<83}", "(no verdicts; see below)");
             }
             Some(v) => {
                 for step in Step::ALL {
@@ -603,14 +622,16 @@ pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
                     let mark = if off(step.name()) { "*" } else { "" };
                     let _ = write!(out, " {:<5}", format!("{cell}{mark}"));
                 }
-                for part in Part::ALL {
-                    let cell = v.scenarios.get(&part).map_or("-".to_string(), short);
-                    let mark = if off(&format!("{} scenarios", part.slug())) {
-                        "*"
-                    } else {
-                        ""
-                    };
-                    let _ = write!(out, " {:<5}", format!("{cell}{mark}"));
+                for (map, what) in [(&v.scenarios, "scenarios"), (&v.search, "search")] {
+                    for part in Part::ALL {
+                        let cell = map.get(&part).map_or("-".to_string(), short);
+                        let mark = if off(&format!("{} {what}", part.slug())) {
+                            "*"
+                        } else {
+                            ""
+                        };
+                        let _ = write!(out, " {:<5}", format!("{cell}{mark}"));
+                    }
                 }
             }
         }
@@ -705,6 +726,7 @@ mod tests {
         Verdicts {
             steps: Step::ALL.into_iter().zip(steps).collect(),
             scenarios: Part::ALL.into_iter().zip(scenarios).collect(),
+            search: Part::ALL.into_iter().zip(scenarios).collect(),
         }
     }
 
@@ -748,7 +770,7 @@ mod tests {
         let all_pass = verdicts([Verdict::Pass; 10], [Verdict::Pass; 2]);
         assert!(check_row("reference", &Expect::Reference, &all_pass).is_empty());
         let problems = check_row("skeleton", &Expect::Skeleton, &all_pass);
-        assert_eq!(problems.len(), 12, "{problems:?}");
+        assert_eq!(problems.len(), 14, "{problems:?}");
         assert_eq!(
             problems[0],
             "skeleton: Election Step1: expected TODO or BLOCKED, seen PASS"
@@ -786,7 +808,13 @@ mod tests {
             v.steps.insert(*s, Verdict::Todo);
         }
         let problems = check_row("prefix-6", &Expect::Prefix(6), &v);
-        assert_eq!(problems, vec!["prefix-6: election scenarios: expected PASS (all the steps it needs are done), seen BLOCKED BY Replication Step1".to_string()]);
+        assert_eq!(
+            problems,
+            vec![
+                "prefix-6: election scenarios: expected PASS (all the steps it needs are done), seen BLOCKED BY Replication Step1".to_string(),
+                "prefix-6: election search: expected PASS (all the steps it needs are done), seen BLOCKED BY Replication Step1".to_string(),
+            ]
+        );
     }
 
     #[test]

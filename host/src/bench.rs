@@ -1,0 +1,178 @@
+//! `raftlab-host bench-search`: the grader's searches run in this process,
+//! against live nodes, with how fast they go and how much memory they
+//! take. Not a grade (the code under test shares the process, and the
+//! judge's half of the work is not done): a measurement.
+//!
+//! ```text
+//! raftlab-host bench-search                     every search at its default bounds
+//! raftlab-host bench-search search::election    one search
+//! raftlab-host bench-search --scale 10          bounds ×10: depth, states, budgets
+//! raftlab-host bench-search --walks 1000        random walks of the (scaled) depth
+//! raftlab-host bench-search --depth 8 --timeouts 2
+//!                                               other bounds (also --states,
+//!                                               --heartbeats, --reboots, --duplicates,
+//!                                               --drops, --proposals, --min-depth)
+//! ```
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use grader::cases::Ctx;
+use grader::cases::search::{self, Spec};
+use grader::model::Seed;
+use grader::registry;
+use grader::sim::explore::{Explorer, Mode};
+
+use crate::live::Live;
+
+const USAGE: &str = "usage: raftlab-host bench-search [NAME ...] [--scale K] [--walks N]
+         [--depth D] [--min-depth D] [--states S] [--timeouts N] [--heartbeats N]
+         [--reboots N] [--duplicates N] [--drops N] [--proposals N]";
+
+/// The peak resident memory of this process so far, in bytes (Linux).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+pub fn bench_search(args: &[OsString]) -> ExitCode {
+    let mut names = Vec::new();
+    let mut scale = 1u32;
+    let mut walks: Option<u64> = None;
+    let mut overrides: Vec<(String, u64)> = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let Some(text) = arg.to_str() else {
+            eprintln!("raftlab-host: {arg:?} is not text\n{USAGE}");
+            return ExitCode::from(2);
+        };
+        let mut number = |what: &str| -> Option<u64> {
+            let value = it
+                .next()
+                .and_then(|v| v.to_str())
+                .and_then(|v| v.parse().ok());
+            if value.is_none() {
+                eprintln!("raftlab-host: {what} needs a whole number\n{USAGE}");
+            }
+            value
+        };
+        match text {
+            "--scale" => match number("--scale") {
+                Some(k) if (1..=1000).contains(&k) => scale = k as u32,
+                Some(_) => {
+                    eprintln!("raftlab-host: --scale is 1 to 1000\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+                None => return ExitCode::from(2),
+            },
+            "--walks" => match number("--walks") {
+                Some(n) => walks = Some(n),
+                None => return ExitCode::from(2),
+            },
+            "--depth" | "--min-depth" | "--states" | "--timeouts" | "--heartbeats"
+            | "--reboots" | "--duplicates" | "--drops" | "--proposals" => match number(text) {
+                Some(n) if text == "--states" || n <= 31 || text.ends_with("depth") => {
+                    overrides.push((text.to_string(), n))
+                }
+                _ => {
+                    eprintln!("raftlab-host: {text} needs a whole number (budgets: at most 31)");
+                    return ExitCode::from(2);
+                }
+            },
+            name => names.push(name.to_string()),
+        }
+    }
+    let specs = search::specs();
+    for name in &names {
+        if !specs.iter().any(|(n, _)| n == name) {
+            let known: Vec<&str> = specs.iter().map(|(n, _)| *n).collect();
+            eprintln!(
+                "raftlab-host: no search is called {name:?} (searches: {})",
+                known.join(", ")
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let mut all_passed = true;
+    for (name, spec) in specs {
+        if !names.is_empty() && !names.iter().any(|n| n == name) {
+            continue;
+        }
+        let Some(case) = registry::find(name) else {
+            eprintln!("raftlab-host: the registry has no case {name}");
+            return ExitCode::from(2);
+        };
+        let mut bounds = spec.bounds.scaled(scale);
+        for (option, n) in &overrides {
+            let n = *n;
+            match option.as_str() {
+                "--depth" => bounds.depth = n as u32,
+                "--min-depth" => bounds.min_depth = n as u32,
+                "--states" => bounds.states = n,
+                "--timeouts" => bounds.timeouts = n as u8,
+                "--heartbeats" => bounds.heartbeats = n as u8,
+                "--reboots" => bounds.reboots = n as u8,
+                "--duplicates" => bounds.duplicates = n as u8,
+                "--drops" => bounds.drops = n as u8,
+                _ => bounds.proposals = n as u8,
+            }
+        }
+        let scaled = Spec {
+            setup: spec.setup,
+            bounds,
+            goal: spec.goal,
+        };
+        let mode = match walks {
+            Some(walks) => Mode::RandomWalks { walks, seed: 0 },
+            None => Mode::BreadthFirst,
+        };
+        let mut live = Live::default();
+        let mut ctx = Ctx::new(case, Seed(0), &mut live, false);
+        let mut setup = (scaled.setup)();
+        setup.holes = case.holes();
+        let started = Instant::now();
+        let explored = Explorer::new(ctx.driver(), setup.clone())
+            .and_then(|mut e| e.run(&scaled.bounds, scaled.goal, mode));
+        let seconds = started.elapsed().as_secs_f64();
+        let report = match explored {
+            Ok(r) => r,
+            Err(f) => {
+                println!("{name}: the search stopped: {f}");
+                all_passed = false;
+                continue;
+            }
+        };
+        let summary = search::summary(&setup, &scaled.bounds, &report);
+        let memory = peak_memory().map_or("unknown".to_string(), |b| {
+            format!("{:.0} MB", b as f64 / (1 << 20) as f64)
+        });
+        println!(
+            "{name}{}: {summary}; {} transitions; {} node states, {} node steps run; {seconds:.2} s = {} distinct states/s; peak memory {memory}",
+            match (scale, walks) {
+                (1, None) => String::new(),
+                (k, None) => format!(" ×{k}"),
+                (k, Some(w)) => format!(" ×{k}, {w} random walks"),
+            },
+            search::count(report.transitions),
+            search::count(report.node_states),
+            search::count(report.node_steps),
+            search::count((report.states as f64 / seconds.max(1e-9)) as u64),
+        );
+        let opts = search::replay_options(&setup);
+        match search::judge(&mut ctx, &scaled, &setup, opts, report) {
+            Ok(()) => println!("  passed (in-process)"),
+            Err(f) => {
+                all_passed = false;
+                println!("  FAILED (in-process): {f}");
+            }
+        }
+    }
+    if all_passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
