@@ -290,10 +290,14 @@ fn write_timeline(
 ) -> Result<PathBuf, String> {
     let seed = result.seed.unwrap_or(Seed(0));
     if let Some(shrunk) = &result.shrunk {
-        let title = format!(
-            "{} seed {seed}, shrunk from {} to {} events",
-            result.case.name, shrunk.from, shrunk.to
-        );
+        let title = if shrunk.to < shrunk.from {
+            format!(
+                "{} seed {seed}, shrunk from {} to {} events",
+                result.case.name, shrunk.from, shrunk.to
+            )
+        } else {
+            format!("{} seed {seed}, {} events", result.case.name, shrunk.to)
+        };
         let page = Timeline::from_events(&title, &shrunk.events, Some(&shrunk.message));
         return write_page(&page, path);
     }

@@ -364,6 +364,16 @@ impl<'d> Sim<'d> {
             }
             sim.checker.on_persist_entries(id, &entries, 0)?;
             sim.checker.on_hard_state(id, hard_state, 0)?;
+            if !entries.is_empty() || hard_state != HardState::default() {
+                let terms: Vec<Term> = entries.iter().map(|e| e.term).collect();
+                sim.record(|tick| Event::Persist {
+                    tick,
+                    node: id,
+                    first: 1,
+                    terms,
+                    hard_state,
+                });
+            }
             let node = sim.node_mut(id);
             node.hard_state = hard_state;
             node.persisted_last = entries.last().map_or(0, |e| e.index);
