@@ -60,7 +60,8 @@
 //!
 //! In each transition, for the node that moved (as the simulator's
 //! checker does): terms and commit indexes never go back, a vote never
-//! changes within its term, a vote is persisted before it is granted,
+//! changes within its term, a vote is persisted before it is granted, a
+//! pre-vote request changes neither the term nor the vote of its receiver,
 //! entries are deleted only after a conflict and never once committed,
 //! entries are applied in order, only once committed, as the log holds
 //! them, and only proposed data. In each new state: election safety (the
@@ -246,6 +247,9 @@ pub struct Setup {
     pub election_tick: u64,
     pub heartbeat_tick: u64,
     pub pre_vote: bool,
+    /// The most bytes of entries in one `MsgApp` (at least one entry
+    /// always goes).
+    pub max_size_per_msg: u64,
     /// What each node's storage holds at boot: its entries (from index 1)
     /// and hard state, node 1 first. Empty: every node starts fresh.
     pub storage: Vec<(Vec<Entry>, HardState)>,
@@ -268,6 +272,7 @@ impl Setup {
             election_tick: 2,
             heartbeat_tick: 1,
             pre_vote: false,
+            max_size_per_msg: u64::MAX,
             storage: Vec::new(),
             prelude: Vec::new(),
             seed: 0,
@@ -349,14 +354,17 @@ pub enum Goal {
     Leader,
     /// Every node has committed a proposed entry.
     CommittedOnAll,
+    /// Some node has committed up to this index.
+    Committed(Index),
 }
 
 impl Goal {
     /// `a leader is elected`.
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> String {
         match self {
-            Goal::Leader => "a leader is elected",
-            Goal::CommittedOnAll => "a proposed entry is committed on every node",
+            Goal::Leader => "a leader is elected".to_string(),
+            Goal::CommittedOnAll => "a proposed entry is committed on every node".to_string(),
+            Goal::Committed(i) => format!("a node has committed index {i}"),
         }
     }
 }
@@ -731,7 +739,12 @@ impl Running {
         Ok(())
     }
 
-    fn apply(&mut self, e: &Entry, proposals: &[Vec<u8>]) -> Result<(), Failure> {
+    fn apply(
+        &mut self,
+        e: &Entry,
+        proposals: &[Vec<u8>],
+        stored: &[Vec<u8>],
+    ) -> Result<(), Failure> {
         let node = self.id;
         if e.index != self.applied + 1 {
             return Err(broken(
@@ -764,7 +777,7 @@ impl Running {
             ));
         }
         let proposed = e.entry_type == EntryType::Normal
-            && (e.data.is_empty() || proposals.iter().any(|p| p[..] == e.data[..]));
+            && (e.data.is_empty() || proposals.iter().chain(stored).any(|p| p[..] == e.data[..]));
         if !proposed {
             return Err(broken(
                 "only proposed data is applied",
@@ -806,6 +819,9 @@ pub struct Explorer<'d> {
     live: [Option<u32>; MAX_NODES],
     /// The values proposals carry: the k-th proposal proposes `values[k]`.
     values: Vec<Vec<u8>>,
+    /// The values the nodes' storage held at boot: applying them is
+    /// legitimate too.
+    stored_values: Vec<Vec<u8>>,
     /// How many values the prelude proposed: the search's proposals come
     /// after them.
     prelude_values: u8,
@@ -845,6 +861,13 @@ impl<'d> Explorer<'d> {
                 setup.storage.len()
             )));
         }
+        let stored_values = setup
+            .storage
+            .iter()
+            .flat_map(|(entries, _)| entries.iter())
+            .filter(|e| !e.data.is_empty())
+            .map(|e| e.data.to_vec())
+            .collect();
         Ok(Explorer {
             driver,
             setup,
@@ -864,6 +887,7 @@ impl<'d> Explorer<'d> {
             next_handle: 0,
             live: [None; MAX_NODES],
             values: Vec::new(),
+            stored_values,
             prelude_values: 0,
             tolerated: BTreeMap::new(),
         })
@@ -875,7 +899,7 @@ impl<'d> Explorer<'d> {
             heartbeat_tick: self.setup.heartbeat_tick,
             pre_vote: self.setup.pre_vote,
             check_quorum: false,
-            max_size_per_msg: u64::MAX,
+            max_size_per_msg: self.setup.max_size_per_msg,
             max_inflight_msgs: 256,
             max_uncommitted_size: u64::MAX,
             applied: 0,
@@ -1117,6 +1141,27 @@ impl<'d> Explorer<'d> {
             Err(Stop::Violation(f)) => return Ok(unchanged(Some(f))),
             Err(stop) => return Err(stop),
         };
+        if let Input::Deliver(m) = input
+            && self.msgs[m as usize].msg_type == MessageType::MsgPreVote
+        {
+            let (before, after) = (self.infos[from as usize].hs, run.hs);
+            if (before.term, before.vote) != (after.term, after.vote) {
+                let m = &self.msgs[m as usize];
+                let f = broken(
+                    "a pre-vote changes nothing",
+                    format!(
+                        "n{node} went from term {}, vote {} to term {}, vote {} on a MsgPreVote of term {} from n{} (§9.6: a pre-vote is a question, not a vote)",
+                        before.term,
+                        who(before.vote),
+                        after.term,
+                        who(after.vote),
+                        m.term,
+                        m.from
+                    ),
+                );
+                return Ok(unchanged(Some(f)));
+            }
+        }
         let got = &self.infos[next as usize];
         if got.terms != run.terms || got.prefix != run.prefix || got.hs != run.hs {
             let f = Failure::new(format!(
@@ -1186,9 +1231,9 @@ impl<'d> Explorer<'d> {
                 sent.push(self.intern_msg(m));
             }
         }
-        let values = &self.values;
+        let (values, stored) = (&self.values, &self.stored_values);
         for e in &rd.committed_entries {
-            run.apply(e, values)?;
+            run.apply(e, values, stored)?;
         }
         Ok(())
     }
@@ -1465,6 +1510,7 @@ impl<'d> Explorer<'d> {
             Goal::Leader => nodes
                 .iter()
                 .any(|&s| self.infos[s as usize].role == StateType::Leader),
+            Goal::Committed(i) => nodes.iter().any(|&s| self.infos[s as usize].hs.commit >= i),
             Goal::CommittedOnAll => nodes.iter().all(|&s| {
                 let i = &self.infos[s as usize];
                 i.first_proposal.is_some_and(|p| i.hs.commit >= p)

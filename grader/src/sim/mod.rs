@@ -794,12 +794,35 @@ impl<'d> Sim<'d> {
         // A refusal is the node declining the message (a proposal with no
         // leader, a response from a stranger); an application drops those.
         let what = format!("step {:?}", m.msg_type);
+        let pre_vote = (m.msg_type == MessageType::MsgPreVote).then_some((m.term, m.from));
+        let before = self.node_mut(to).hard_state;
         match self.driver.apply(&Op::Deliver { id: to, msg: m }) {
             Reply::Done | Reply::Refused(_) => {}
             r if self.tolerated(to, &r) => {}
             other => return Err(self.unexpected(to, &what, other)),
         }
-        self.handle_ready(to)
+        self.handle_ready(to)?;
+        // §9.6: a pre-vote is a question; answering it changes nothing.
+        let after = self.node_mut(to).hard_state;
+        if let Some((term, from)) = pre_vote
+            && (before.term, before.vote) != (after.term, after.vote)
+        {
+            let who = |v: NodeId| {
+                if v == 0 {
+                    "none".to_string()
+                } else {
+                    format!("n{v}")
+                }
+            };
+            return Err(self.fail(format!(
+                "a pre-vote changes nothing: n{to} went from term {}, vote {} to term {}, vote {} on a MsgPreVote of term {term} from n{from} (§9.6: a pre-vote is a question, not a vote)",
+                before.term,
+                who(before.vote),
+                after.term,
+                who(after.vote)
+            )));
+        }
+        Ok(())
     }
 
     /// Runs one tick: deliveries, then every live node's tick.

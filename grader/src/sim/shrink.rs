@@ -34,6 +34,7 @@ pub const INVARIANTS: &[&str] = &[
     "entries are applied in order",
     "only committed entries are applied",
     "only proposed data is applied",
+    "a pre-vote changes nothing",
 ];
 
 /// What a failure is, for "the same failure": the invariant it names, or

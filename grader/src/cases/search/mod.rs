@@ -12,11 +12,12 @@
 //! |---|---|---|---|
 //! | `search::election` | 3 fresh nodes | 3 timeouts, 1 reboot, 1 duplicate, 1 loss | a leader |
 //! | `search::replication` | n1 leads term 1, its entry committed everywhere | 2 proposals, 2 timeouts, 1 reboot, 1 duplicate, 1 loss | a proposal committed on every node |
+//! | `search::figure8` | the paper's Figure 8 on 3 nodes: n1 and n2 each hold an uncommitted entry at index 2, of terms 1 and 2 | 3 timeouts, one entry per append | an entry of a new term committed |
 //!
 //! A search whose state bound cuts it short passes only if it completed
 //! `min_depth` levels: it is judged on what it explored, and says so.
 
-use raftpb::NodeId;
+use raftpb::{Entry, HardState, NodeId};
 
 use crate::cases::{Case, Ctx};
 use crate::model::{Failure, Kind, Outcome, Part, Step};
@@ -59,7 +60,7 @@ pub const ELECTION: Spec = Spec {
     bounds: Bounds {
         depth: 10,
         min_depth: 9,
-        states: 4_000_000,
+        states: 1_600_000,
         timeouts: 3,
         heartbeats: 1,
         reboots: 1,
@@ -77,7 +78,7 @@ pub const REPLICATION: Spec = Spec {
     bounds: Bounds {
         depth: 9,
         min_depth: 8,
-        states: 4_000_000,
+        states: 2_200_000,
         timeouts: 1,
         heartbeats: 1,
         reboots: 1,
@@ -88,8 +89,78 @@ pub const REPLICATION: Spec = Spec {
     goal: Goal::CommittedOnAll,
 };
 
+/// `search::figure8`: the paper's Figure 8 (§5.4.2) on three nodes, all
+/// at term 2 with entry 1@1 committed. n1 led term 1 and appended 2@1
+/// alone; n2 then led term 2 with n3's vote and appended 2@2 alone:
+///
+/// ```text
+///        1   2
+///   n1  [1] [1]      term 2
+///   n2  [1] [2]      term 2, voted n2
+///   n3  [1]          term 2, voted n2
+/// ```
+///
+/// A leader of term 3 that replicates 2@1 to a majority must not count it
+/// committed: n2 could still be elected with 2@2 and overwrite it. Each
+/// append carries one entry, so an acknowledgement can cover 2@1 alone.
+pub const FIGURE8: Spec = Spec {
+    setup: figure8_setup,
+    bounds: Bounds {
+        depth: 11,
+        min_depth: 10,
+        states: 400_000,
+        timeouts: 3,
+        heartbeats: 0,
+        reboots: 0,
+        duplicates: 0,
+        drops: 0,
+        proposals: 0,
+    },
+    goal: Goal::Committed(3),
+};
+
+fn figure8_setup() -> Setup {
+    let mut s = Setup::new(3);
+    let e = |index, term, data: &[u8]| Entry::new(term, index, data);
+    let hs = |vote| HardState {
+        term: 2,
+        vote,
+        commit: 1,
+    };
+    s.storage = vec![
+        (vec![e(1, 1, b""), e(2, 1, b"x1")], hs(1)),
+        (vec![e(1, 1, b""), e(2, 2, b"")], hs(2)),
+        (vec![e(1, 1, b"")], hs(2)),
+    ];
+    s.max_size_per_msg = 1;
+    s
+}
+
 fn election_setup() -> Setup {
     Setup::new(3)
+}
+
+/// `search::pre_vote`: 3 fresh nodes that ask for pre-votes first.
+pub const PRE_VOTE: Spec = Spec {
+    setup: pre_vote_setup,
+    bounds: Bounds {
+        depth: 10,
+        min_depth: 9,
+        states: 800_000,
+        timeouts: 3,
+        heartbeats: 1,
+        reboots: 1,
+        duplicates: 0,
+        drops: 0,
+        proposals: 0,
+    },
+    goal: Goal::Leader,
+};
+
+fn pre_vote_setup() -> Setup {
+    let mut s = Setup::new(3);
+    s.pre_vote = true;
+    s
 }
 
 fn replication_setup() -> Setup {
@@ -102,7 +173,9 @@ fn replication_setup() -> Setup {
 pub fn specs() -> Vec<(&'static str, &'static Spec)> {
     vec![
         ("search::election", &ELECTION),
+        ("search::pre_vote", &PRE_VOTE),
         ("search::replication", &REPLICATION),
+        ("search::figure8", &FIGURE8),
     ]
 }
 
@@ -116,11 +189,25 @@ pub fn cases() -> Vec<Case> {
             run: |ctx| run(ctx, &ELECTION),
         },
         Case {
+            name: "search::pre_vote",
+            kind: Kind::Search(Part::Election),
+            purpose: "The same with pre-vote: every schedule of 3 fresh nodes up to 10 events keeps one leader per term and one vote per node and term, a pre-vote changes no term and no vote, and one schedule elects a leader (§9.6 of the thesis).",
+            uses: ELECTION_USES,
+            run: |ctx| run(ctx, &PRE_VOTE),
+        },
+        Case {
             name: "search::replication",
             kind: Kind::Search(Part::Replication),
             purpose: "Every schedule of 12 events after n1 is elected (2 proposals, timeouts, deliveries in any order, a duplicate, a loss, a reboot) keeps the logs matching and every committed entry in place, and one of them commits a proposal on every node (§5.3, §5.4).",
             uses: REPLICATION_USES,
             run: |ctx| run(ctx, &REPLICATION),
+        },
+        Case {
+            name: "search::figure8",
+            kind: Kind::Search(Part::Replication),
+            purpose: "The paper's Figure 8 on 3 nodes, every schedule of 11 events: a leader never counts an entry of an earlier term committed by its replicas, so no committed entry is ever overwritten (§5.4.2).",
+            uses: REPLICATION_USES,
+            run: |ctx| run(ctx, &FIGURE8),
         },
     ]
 }
@@ -132,7 +219,7 @@ pub fn replay_options(setup: &Setup) -> Options {
     opts.heartbeat_tick = setup.heartbeat_tick;
     opts.pre_vote = setup.pre_vote;
     opts.check_quorum = false;
-    opts.max_size_per_msg = u64::MAX;
+    opts.max_size_per_msg = setup.max_size_per_msg;
     opts
 }
 
@@ -237,5 +324,6 @@ fn stuck_hint(goal: Goal, nodes: NodeId) -> String {
             nodes / 2 + 1
         ),
         Goal::CommittedOnAll => ": a leader must replicate a proposal and commit it once a majority holds it, and tell every follower (§5.3)".to_string(),
+        Goal::Committed(_) => ": a new leader must replicate its log and commit an entry of its own term once a majority holds it (§5.3, §5.4.2)".to_string(),
     }
 }
