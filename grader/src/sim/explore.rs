@@ -95,8 +95,8 @@ use raftpb::{StateType, Term};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::drive::{Boot, Driver, NodeConfig, Op, Reply, StorageSetup};
-use crate::model::{Failure, NodeState, ReadyView, Step, mix, role_name};
+use crate::drive::{Boot, Call, Driver, NodeConfig, Op, Reply, StorageSetup};
+use crate::model::{Failure, NodeState, ProgressState, ReadyView, Step, mix, role_name};
 use crate::sim::Holes;
 use crate::sim::check::hash_bytes;
 use crate::sim::event::{MsgInfo, preview};
@@ -107,6 +107,13 @@ pub const MAX_NODES: usize = 5;
 
 /// The most `Ready` rounds one transition may need.
 const MAX_READY_ROUNDS: usize = 16;
+
+/// The election clock of a node a message arrives at: less than any
+/// randomized timeout (at least `election_tick`, 2 or more).
+const DELIVERY_ELAPSED: u64 = 1;
+
+/// Every node's `max_inflight_msgs`.
+const MAX_INFLIGHT: usize = 256;
 
 /// The most deliveries [`Prelude::Settle`] makes.
 const MAX_SETTLE_STEPS: usize = 1000;
@@ -250,6 +257,9 @@ pub struct Setup {
     /// The most bytes of entries in one `MsgApp` (at least one entry
     /// always goes).
     pub max_size_per_msg: u64,
+    /// The most bytes of uncommitted entries a leader takes: more
+    /// proposals are refused.
+    pub max_uncommitted_size: u64,
     /// What each node's storage holds at boot: its entries (from index 1)
     /// and hard state, node 1 first. Empty: every node starts fresh.
     pub storage: Vec<(Vec<Entry>, HardState)>,
@@ -273,6 +283,7 @@ impl Setup {
             heartbeat_tick: 1,
             pre_vote: false,
             max_size_per_msg: u64::MAX,
+            max_uncommitted_size: u64::MAX,
             storage: Vec::new(),
             prelude: Vec::new(),
             seed: 0,
@@ -352,7 +363,9 @@ pub enum Mode {
 pub enum Goal {
     /// Some node is leader.
     Leader,
-    /// Every node has committed a proposed entry.
+    /// Every node has committed a proposed entry, without a leader's
+    /// heartbeat timer running out: the leader sends a new entry, and the
+    /// commit index that covers it, as soon as it has them (§5.3).
     CommittedOnAll,
     /// Some node has committed up to this index.
     Committed(Index),
@@ -363,7 +376,9 @@ impl Goal {
     pub fn describe(self) -> String {
         match self {
             Goal::Leader => "a leader is elected".to_string(),
-            Goal::CommittedOnAll => "a proposed entry is committed on every node".to_string(),
+            Goal::CommittedOnAll => {
+                "a proposed entry is committed on every node, with no heartbeat needed".to_string()
+            }
             Goal::Committed(i) => format!("a node has committed index {i}"),
         }
     }
@@ -413,9 +428,14 @@ struct NodeInfo {
     /// Its copy in the host.
     handle: u64,
     role: StateType,
+    /// The leader it knows of, or none.
+    lead: NodeId,
     /// Hard state: term, vote, commit.
     hs: HardState,
     applied: Index,
+    /// On a leader: the followers its progress does not pause, which a new
+    /// entry must be sent to at once.
+    unpaused: Vec<NodeId>,
     /// The term of each entry, index 1 first.
     terms: Vec<Term>,
     /// A hash of the log up to each entry.
@@ -900,8 +920,8 @@ impl<'d> Explorer<'d> {
             pre_vote: self.setup.pre_vote,
             check_quorum: false,
             max_size_per_msg: self.setup.max_size_per_msg,
-            max_inflight_msgs: 256,
-            max_uncommitted_size: u64::MAX,
+            max_inflight_msgs: MAX_INFLIGHT as u64,
+            max_uncommitted_size: self.setup.max_uncommitted_size,
             applied: 0,
             seed: mix(mix(self.setup.seed, id), incarnation),
         }
@@ -1003,12 +1023,30 @@ impl<'d> Explorer<'d> {
             h = mix(mix(h, e.term), entry_hash(e));
             prefix.push(h);
         }
+        let unpaused = if key.state == StateType::Leader {
+            key.progress
+                .iter()
+                .filter(|&(&id, p)| {
+                    let paused = match p.state {
+                        ProgressState::Probe => p.probe_sent,
+                        ProgressState::Replicate => p.inflights.len() >= MAX_INFLIGHT,
+                        ProgressState::Snapshot => true,
+                    };
+                    id != node && !paused
+                })
+                .map(|(&id, _)| id)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let info = NodeInfo {
             id: node,
             handle: self.next_handle,
             role: key.state,
+            lead: key.lead,
             hs: key.hard_state(),
             applied: key.log.applied,
+            unpaused,
             terms: key.log.terms(),
             prefix,
             first_proposal: key
@@ -1074,6 +1112,13 @@ impl<'d> Explorer<'d> {
                 "take a proposal".to_string(),
             ),
             Input::Deliver(m) => {
+                // A message arrives one tick into the receiver's clock (any
+                // time before its timeout is the same to the search), so
+                // whether it starts the clock over shows.
+                self.done(&Op::Call {
+                    id: node,
+                    call: Call::SetElectionElapsed(DELIVERY_ELAPSED),
+                })?;
                 let msg = self.msgs[m as usize].clone();
                 let doing = format!("step {}", MsgInfo::of(&msg));
                 (Op::Deliver { id: node, msg }, doing)
@@ -1084,8 +1129,9 @@ impl<'d> Explorer<'d> {
             sent: Vec::new(),
             failure,
         };
-        match self.driver.apply(&op) {
-            Reply::Done | Reply::Refused(_) => {}
+        let took = match self.driver.apply(&op) {
+            Reply::Done => true,
+            Reply::Refused(_) => false,
             Reply::Panicked(message) => {
                 return Ok(unchanged(self.panicked(node, &doing, message)));
             }
@@ -1096,7 +1142,7 @@ impl<'d> Explorer<'d> {
                     reply_text(&other)
                 ))));
             }
-        }
+        };
         let mut sent = Vec::new();
         let mut rounds = 0;
         loop {
@@ -1136,11 +1182,33 @@ impl<'d> Explorer<'d> {
                 ))));
             }
         };
+        if let Some(f) = self
+            .check_clock(from, input, &state, &sent)
+            .or_else(|| self.check_new_leader(from, &state, &sent))
+        {
+            return Ok(unchanged(Some(f)));
+        }
         let next = match self.intern_node(j, state) {
             Ok(next) => next,
             Err(Stop::Violation(f)) => return Ok(unchanged(Some(f))),
             Err(stop) => return Err(stop),
         };
+        if let Input::Propose(k) = input {
+            let before = &self.infos[from as usize];
+            if took && before.role == StateType::Leader && run.terms.len() == before.terms.len() {
+                let f = broken(
+                    "a proposal taken is appended",
+                    format!(
+                        "n{node}, the leader, took the proposal of {} without an error but did not append it (§5.3: \"the leader appends the command to its log\"; a proposal it cannot take must be refused, so the client tries again)",
+                        preview(&self.values[k as usize])
+                    ),
+                );
+                return Ok(unchanged(Some(f)));
+            }
+            if let Some(f) = self.check_broadcast(from, k, &run, &sent) {
+                return Ok(unchanged(Some(f)));
+            }
+        }
         if let Input::Deliver(m) = input
             && self.msgs[m as usize].msg_type == MessageType::MsgPreVote
         {
@@ -1182,6 +1250,146 @@ impl<'d> Explorer<'d> {
             sent,
             failure: None,
         })
+    }
+
+    /// §5.3: a leader that appended a proposal "issues AppendEntries RPCs
+    /// in parallel to each of the other servers": every follower its
+    /// progress does not pause must have been sent the new entry.
+    fn check_broadcast(&self, from: u32, k: u8, run: &Running, sent: &[u32]) -> Option<Failure> {
+        let before = &self.infos[from as usize];
+        let appended = run.terms.len() == before.terms.len() + 1;
+        if before.role != StateType::Leader || !appended || self.setup.max_size_per_msg != u64::MAX
+        {
+            return None;
+        }
+        let index = run.terms.len() as Index;
+        let missed: Vec<String> = before
+            .unpaused
+            .iter()
+            .filter(|&&peer| {
+                !sent.iter().any(|&m| {
+                    let m = &self.msgs[m as usize];
+                    m.to == peer
+                        && m.msg_type == MessageType::MsgApp
+                        && m.entries.iter().any(|e| e.index == index)
+                })
+            })
+            .map(|peer| format!("n{peer}"))
+            .collect();
+        if missed.is_empty() {
+            return None;
+        }
+        Some(broken(
+            "a new entry goes to every follower",
+            format!(
+                "n{} appended {} at {index}@{} but sent no MsgApp with it to {} (§5.3: the leader \"issues AppendEntries RPCs in parallel to each of the other servers to replicate the entry\"; its progress did not pause them)",
+                before.id,
+                preview(&self.values[k as usize]),
+                run.hs.term.max(before.hs.term),
+                missed.join(", ")
+            ),
+        ))
+    }
+
+    /// The election clock's rules, on the node as this step left it (the
+    /// search leaves clocks out of its states, but a message arrives with
+    /// the clock at [`DELIVERY_ELAPSED`], so its value after is known):
+    /// granting a vote, hearing from the current leader and starting an
+    /// election each start the clock over (Figure 2, §5.2); a pre-vote
+    /// leaves it alone (§9.6).
+    fn check_clock(
+        &self,
+        from: u32,
+        input: Input,
+        after: &NodeState,
+        sent: &[u32],
+    ) -> Option<Failure> {
+        let before = &self.infos[from as usize];
+        let node = before.id;
+        let elapsed = after.election_elapsed;
+        let granted = |t: MessageType| {
+            sent.iter().any(|&m| {
+                let m = &self.msgs[m as usize];
+                m.msg_type == t && !m.reject
+            })
+        };
+        let (rule, want) = match input {
+            Input::Deliver(m) => {
+                let m = &self.msgs[m as usize];
+                match m.msg_type {
+                    MessageType::MsgVote if granted(MessageType::MsgVoteResp) => (
+                        "granting a vote starts the election clock over (Figure 2: a follower times out only \"without ... granting vote to candidate\")".to_string(),
+                        0,
+                    ),
+                    MessageType::MsgPreVote if granted(MessageType::MsgPreVoteResp) => (
+                        "granting a pre-vote leaves the election clock alone (§9.6: a pre-vote changes nothing)".to_string(),
+                        DELIVERY_ELAPSED,
+                    ),
+                    MessageType::MsgApp
+                        if after.state == StateType::Follower
+                            && m.term == after.term
+                            && after.lead == m.from =>
+                    {
+                        (
+                            format!(
+                                "an append from n{}, the leader of term {}, starts the election clock over (Figure 2: a follower times out only \"without receiving AppendEntries RPC from current leader\")",
+                                m.from, m.term
+                            ),
+                            0,
+                        )
+                    }
+                    _ => return None,
+                }
+            }
+            Input::Fire
+                if before.role != StateType::Leader
+                    && (after.state != before.role || after.term != before.hs.term) =>
+            {
+                (
+                    "a timeout that starts an election starts the election clock over (§5.2: \"each candidate restarts its randomized election timeout at the start of an election\")".to_string(),
+                    0,
+                )
+            }
+            Input::Fire | Input::Reboot | Input::Propose(_) => return None,
+        };
+        if elapsed == want {
+            return None;
+        }
+        Some(broken(
+            "the election clock",
+            format!("n{node}'s election_elapsed is {elapsed} after this step, want {want}: {rule}"),
+        ))
+    }
+
+    /// A node that became leader in this step made itself known to every
+    /// other voter in it (§5.2: "it then sends heartbeat messages to all of
+    /// the other servers to establish its authority and prevent new
+    /// elections").
+    fn check_new_leader(&self, from: u32, after: &NodeState, sent: &[u32]) -> Option<Failure> {
+        let before = &self.infos[from as usize];
+        let became = after.state == StateType::Leader
+            && !(before.role == StateType::Leader && before.hs.term == after.term);
+        if !became {
+            return None;
+        }
+        let missed: Vec<String> = after
+            .voters
+            .iter()
+            .filter(|&&v| v != after.id && !sent.iter().any(|&m| self.msgs[m as usize].to == v))
+            .map(|v| format!("n{v}"))
+            .collect();
+        if missed.is_empty() {
+            return None;
+        }
+        Some(broken(
+            "a new leader makes itself known",
+            format!(
+                "n{} became leader of term {} and sent nothing to {} (§5.2: a new leader \"sends heartbeat messages to all of the other servers to establish its authority and prevent new elections\")",
+                after.id,
+                after.term,
+                missed.join(", ")
+            ),
+        ))
     }
 
     /// A panic of node `n`: `None` when it is at a hole the search passes
@@ -1227,6 +1435,15 @@ impl<'d> Explorer<'d> {
         }
         for m in &rd.messages {
             run.send(m)?;
+            if m.to == node {
+                return Err(broken(
+                    "no message to oneself",
+                    format!(
+                        "n{node} sent itself {} (§5.3: a leader sends its RPCs \"to each of the other servers\")",
+                        MsgInfo::of(m)
+                    ),
+                ));
+            }
             if (1..=self.setup.nodes).contains(&m.to) {
                 sent.push(self.intern_msg(m));
             }
@@ -1466,10 +1683,34 @@ impl<'d> Explorer<'d> {
         Ok(self.intern_ghost(next))
     }
 
-    /// Log matching (§5.3) between node `j` of `key` and every other node:
-    /// two logs with an entry of the same index and term are identical up
-    /// to it.
-    fn check_pairs(&self, key: &Key, j: usize) -> Result<(), Failure> {
+    /// The invariants of a new state whose node `j` changed: log matching
+    /// (§5.3) between it and every other node (two logs with an entry of
+    /// the same index and term are identical up to it), and the last
+    /// committed entry on a majority (§5.3: an entry is committed once "it
+    /// has replicated it on a majority of the servers", and no server
+    /// ever deletes it).
+    fn check_state(&self, key: &Key, j: usize) -> Result<(), Failure> {
+        let ghost = &self.ghosts[key.ghost as usize];
+        if let Some(&(term, prefix, _)) = ghost.committed.last() {
+            let index = ghost.committed.len();
+            let holders: Vec<String> = key.nodes[..self.n]
+                .iter()
+                .map(|&s| &self.infos[s as usize])
+                .filter(|i| i.prefix.get(index - 1) == Some(&prefix))
+                .map(|i| format!("n{}", i.id))
+                .collect();
+            if holders.len() < self.n / 2 + 1 {
+                return Err(broken(
+                    "committed entries are on a majority",
+                    format!(
+                        "{index}@{term} is committed, but only {} of the {} nodes hold it ({}) (§5.3: an entry is committed once the leader \"has replicated it on a majority of the servers\")",
+                        holders.len(),
+                        self.n,
+                        holders.join(", ")
+                    ),
+                ));
+            }
+        }
         let a = &self.infos[key.nodes[j] as usize];
         for k in 0..self.n {
             if k == j {
@@ -1511,10 +1752,13 @@ impl<'d> Explorer<'d> {
                 .iter()
                 .any(|&s| self.infos[s as usize].role == StateType::Leader),
             Goal::Committed(i) => nodes.iter().any(|&s| self.infos[s as usize].hs.commit >= i),
-            Goal::CommittedOnAll => nodes.iter().all(|&s| {
-                let i = &self.infos[s as usize];
-                i.first_proposal.is_some_and(|p| i.hs.commit >= p)
-            }),
+            Goal::CommittedOnAll => {
+                key.used.get(Used::HEARTBEATS) == 0
+                    && nodes.iter().all(|&s| {
+                        let i = &self.infos[s as usize];
+                        i.first_proposal.is_some_and(|p| i.hs.commit >= p)
+                    })
+            }
         }
     }
 
@@ -1586,7 +1830,7 @@ impl<'d> Explorer<'d> {
                 path.extend(self.decisions(&key, mv));
                 let (next, changed) = self.apply(&key, mv).map_err(|s| (s, path.clone()))?;
                 if let Some(j) = changed {
-                    self.check_pairs(&next, j)
+                    self.check_state(&next, j)
                         .map_err(|f| (Stop::Violation(f), path.clone()))?;
                 }
                 // The prelude's proposals and fires are not the search's.
@@ -1598,8 +1842,46 @@ impl<'d> Explorer<'d> {
                     ..next
                 };
             }
+            if settle && let Err(f) = self.check_settled(&key) {
+                return Err((Stop::Violation(f), path));
+            }
         }
         Ok((key, path))
+    }
+
+    /// Once every message was delivered after an election, every node
+    /// knows the leader: a new leader makes itself known to every other
+    /// server at once (§5.2: it "sends heartbeat messages to all of the
+    /// other servers to establish its authority").
+    fn check_settled(&self, key: &Key) -> Result<(), Failure> {
+        let nodes: Vec<&NodeInfo> = key.nodes[..self.n]
+            .iter()
+            .map(|&s| &self.infos[s as usize])
+            .collect();
+        let Some(leader) = nodes.iter().find(|i| i.role == StateType::Leader) else {
+            return Ok(());
+        };
+        for i in &nodes {
+            if i.id != leader.id && (i.lead != leader.id || i.hs.term != leader.hs.term) {
+                return Err(broken(
+                    "a new leader makes itself known",
+                    format!(
+                        "once n{} won term {} and every message was delivered, n{} is {}@{} and knows {} as its leader (§5.2: a new leader \"sends heartbeat messages to all of the other servers to establish its authority\")",
+                        leader.id,
+                        leader.hs.term,
+                        i.id,
+                        role_name(i.role),
+                        i.hs.term,
+                        if i.lead == NONE {
+                            "nobody".to_string()
+                        } else {
+                            format!("n{}", i.lead)
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A node state that stands for "nothing yet": no log, no commit.
@@ -1609,8 +1891,10 @@ impl<'d> Explorer<'d> {
             id: 0,
             handle: u64::MAX,
             role: StateType::Follower,
+            lead: NONE,
             hs: HardState::default(),
             applied: 0,
+            unpaused: Vec::new(),
             terms: Vec::new(),
             prefix: Vec::new(),
             first_proposal: None,
@@ -1859,7 +2143,7 @@ impl<'d> Explorer<'d> {
                     table.set(slot, index);
                     if first.is_none()
                         && let Some(j) = changed
-                        && let Err(failure) = self.check_pairs(&next, j)
+                        && let Err(failure) = self.check_state(&next, j)
                     {
                         let (schedule, d) = self.schedule_to(prelude, &arena, index, None);
                         let mut report = self.report(arena.len() as u64, transitions, depth, false);
@@ -1933,7 +2217,7 @@ impl<'d> Explorer<'d> {
                         path.push((key, mv));
                         let fresh = visited.insert(next);
                         let broke = match changed {
-                            Some(j) if fresh => self.check_pairs(&next, j).err(),
+                            Some(j) if fresh => self.check_state(&next, j).err(),
                             _ => None,
                         };
                         if broke.is_none() {

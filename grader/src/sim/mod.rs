@@ -97,6 +97,8 @@ pub struct Options {
     pub max_in_flight: usize,
     /// The most `Ready` rounds one node may need after one event.
     pub max_ready_rounds: usize,
+    /// `Config::max_uncommitted_entries_size` of every node.
+    pub max_uncommitted_size: u64,
 }
 
 impl Options {
@@ -116,6 +118,7 @@ impl Options {
             max_deliveries_per_tick: 10_000,
             max_in_flight: 200_000,
             max_ready_rounds: 16,
+            max_uncommitted_size: u64::MAX,
         }
     }
 
@@ -404,7 +407,7 @@ impl<'d> Sim<'d> {
             check_quorum: self.opts.check_quorum,
             max_size_per_msg: self.opts.max_size_per_msg,
             max_inflight_msgs: self.opts.max_inflight_msgs,
-            max_uncommitted_size: u64::MAX,
+            max_uncommitted_size: self.opts.max_uncommitted_size,
             applied: 0,
             seed: derive_seed(self.seed, id, incarnation),
         }
@@ -560,6 +563,12 @@ impl<'d> Sim<'d> {
         // 2. Send.
         for m in &rd.messages {
             self.checker.on_send(m, now)?;
+            if m.to == id {
+                return Err(self.fail(format!(
+                    "no message to oneself: n{id} sent itself {} (§5.3: a leader sends its RPCs \"to each of the other servers\")",
+                    MsgInfo::of(m)
+                )));
+            }
         }
         for m in rd.messages {
             self.send(m);

@@ -35,6 +35,7 @@ pub const INVARIANTS: &[&str] = &[
     "only committed entries are applied",
     "only proposed data is applied",
     "a pre-vote changes nothing",
+    "no message to oneself",
 ];
 
 /// What a failure is, for "the same failure": the invariant it names, or
