@@ -18,11 +18,11 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use grader::cases::Ctx;
 use grader::cases::search::{self, Spec};
-use grader::model::Seed;
+use grader::cases::{Case, Ctx};
+use grader::model::{Outcome, Seed};
 use grader::registry;
-use grader::sim::explore::{Explorer, Mode};
+use grader::sim::explore::{Explorer, Mode, Report, Setup};
 
 use crate::live::Live;
 
@@ -36,6 +36,23 @@ fn peak_memory() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// Runs `spec`'s search as `case` in this process on fresh live nodes:
+/// the set-up, what the explorer reported, and the case's verdict on it.
+fn run_search(
+    case: Case,
+    spec: &Spec,
+    mode: Mode,
+) -> Result<(Setup, Report, Outcome), grader::model::Failure> {
+    let mut live = Live::default();
+    let mut ctx = Ctx::new(case, Seed(0), &mut live, false);
+    let mut setup = (spec.setup)();
+    setup.holes = case.holes();
+    let report = Explorer::new(ctx.driver(), setup.clone())?.run(&spec.bounds, spec.goal, mode)?;
+    let opts = search::replay_options(&setup);
+    let verdict = search::judge(&mut ctx, spec, &setup, opts, report.clone());
+    Ok((setup, report, verdict))
 }
 
 pub fn bench_search(args: &[OsString]) -> ExitCode {
@@ -129,16 +146,11 @@ pub fn bench_search(args: &[OsString]) -> ExitCode {
             Some(walks) => Mode::RandomWalks { walks, seed: 0 },
             None => Mode::BreadthFirst,
         };
-        let mut live = Live::default();
-        let mut ctx = Ctx::new(case, Seed(0), &mut live, false);
-        let mut setup = (scaled.setup)();
-        setup.holes = case.holes();
         let started = Instant::now();
-        let explored = Explorer::new(ctx.driver(), setup.clone())
-            .and_then(|mut e| e.run(&scaled.bounds, scaled.goal, mode));
+        let run = run_search(case, &scaled, mode);
         let seconds = started.elapsed().as_secs_f64();
-        let report = match explored {
-            Ok(r) => r,
+        let (setup, report, verdict) = match run {
+            Ok(run) => run,
             Err(f) => {
                 println!("{name}: the search stopped: {f}");
                 all_passed = false;
@@ -161,8 +173,7 @@ pub fn bench_search(args: &[OsString]) -> ExitCode {
             search::count(report.node_steps),
             search::count((report.states as f64 / seconds.max(1e-9)) as u64),
         );
-        let opts = search::replay_options(&setup);
-        match search::judge(&mut ctx, &scaled, &setup, opts, report) {
+        match verdict {
             Ok(()) => println!("  passed (in-process)"),
             Err(f) => {
                 all_passed = false;
@@ -174,5 +185,47 @@ pub fn bench_search(args: &[OsString]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs a finished raft.rs: run on the reference with --include-ignored"]
+    fn every_search_passes_on_the_reference_and_the_same_twice() {
+        for (name, spec) in search::specs() {
+            let case = registry::find(name).expect("every search is a case");
+            let (_, first, verdict) = run_search(case, spec, Mode::BreadthFirst).expect(name);
+            assert_eq!(verdict, Ok(()), "{name}");
+            assert!(!first.truncated, "{name} reached its state bound");
+            assert!(first.goal.is_some(), "{name} never reached its goal");
+            let (_, second, _) = run_search(case, spec, Mode::BreadthFirst).expect(name);
+            assert_eq!(
+                (first.states, first.transitions, first.depth, first.node_steps),
+                (second.states, second.transitions, second.depth, second.node_steps),
+                "{name}: the same bounds must give the same search"
+            );
+        }
+    }
+
+    #[test]
+    #[ignore = "needs a finished raft.rs: run on the reference with --include-ignored"]
+    fn random_walks_ten_times_deeper_find_nothing_on_the_reference() {
+        for (name, spec) in search::specs() {
+            let case = registry::find(name).expect("every search is a case");
+            let deeper = Spec {
+                setup: spec.setup,
+                bounds: spec.bounds.scaled(10),
+                goal: spec.goal,
+            };
+            let mode = Mode::RandomWalks {
+                walks: 200,
+                seed: 7,
+            };
+            let (_, report, verdict) = run_search(case, &deeper, mode).expect(name);
+            assert!(report.violation.is_none(), "{name}: {verdict:?}");
+        }
     }
 }
