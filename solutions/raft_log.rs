@@ -35,7 +35,8 @@ use crate::util::{fitting_prefix, limit_size};
 /// compacts the storage under it.
 const ALL_ENTRIES_ATTEMPTS: usize = 8;
 
-/// A node's log.
+/// A node's log. A clone shares the storage handle.
+#[derive(Clone)]
 pub struct RaftLog<S: Storage> {
     /// Everything persisted since the last snapshot.
     pub store: S,

@@ -46,10 +46,31 @@ struct LiveNode {
     raw: Option<RawNode<MemStorage>>,
 }
 
+impl LiveNode {
+    /// A copy that shares nothing with `self`: its own storage, and a node
+    /// that reads from that storage.
+    fn deep_copy(&self) -> LiveNode {
+        let storage = self.storage.deep_copy();
+        let raw = self.raw.as_ref().map(|raw| {
+            let mut copy = raw.clone();
+            copy.raft.raft_log.store = storage.clone();
+            copy
+        });
+        LiveNode {
+            config: self.config.clone(),
+            storage,
+            raw,
+        }
+    }
+}
+
 /// Real nodes, by id.
 #[derive(Default)]
 pub struct Live {
     nodes: BTreeMap<NodeId, LiveNode>,
+    /// Copies of nodes kept by `Op::Save`, by handle, with the id of the
+    /// node each was taken from.
+    saved: Vec<(NodeId, LiveNode)>,
 }
 
 fn raft_config(id: NodeId, c: &NodeConfig) -> Config {
@@ -356,6 +377,29 @@ impl Live {
                 Err(reply) => reply,
             },
             Op::Call { id, call } => self.call(*id, call),
+            Op::Save { id } => match self.nodes.get(id) {
+                Some(node) => {
+                    self.saved.push((*id, node.deep_copy()));
+                    Reply::Done
+                }
+                None => Reply::Refused(format!("there is no node n{id}")),
+            },
+            Op::Load { id, handle } => {
+                let Some((from, saved)) = usize::try_from(*handle)
+                    .ok()
+                    .and_then(|h| self.saved.get(h))
+                else {
+                    return Reply::Refused(format!("there is no saved node {handle}"));
+                };
+                if from != id {
+                    return Reply::Refused(format!(
+                        "saved node {handle} is a copy of n{from}, not of n{id}"
+                    ));
+                }
+                let copy = saved.deep_copy();
+                self.nodes.insert(*id, copy);
+                Reply::Done
+            }
         }
     }
 }
@@ -380,5 +424,126 @@ impl Driver for Live {
                 Reply::Panicked(message)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use grader::drive::{Boot, StorageSetup};
+    use raftpb::{ConfState, Entry, HardState};
+
+    fn state(live: &mut Live, id: NodeId) -> NodeState {
+        match live.apply(&Op::State { id }) {
+            Reply::State(s) => *s,
+            other => panic!("State answered {other:?}"),
+        }
+    }
+
+    fn done(live: &mut Live, op: Op) {
+        assert_eq!(live.apply(&op), Reply::Done, "{op:?}");
+    }
+
+    #[test]
+    fn a_loaded_node_is_the_saved_one_and_the_copy_stays_for_later() {
+        let mut live = Live::default();
+        let storage = StorageSetup {
+            conf_state: ConfState {
+                voters: vec![1, 2, 3],
+                learners: Vec::new(),
+            },
+            snapshot: None,
+            entries: vec![Entry::new(1, 1, b"")],
+            hard_state: HardState {
+                term: 1,
+                vote: 0,
+                commit: 0,
+            },
+        };
+        done(
+            &mut live,
+            Op::Boot(Boot {
+                id: 1,
+                config: NodeConfig::default(),
+                storage,
+            }),
+        );
+        done(&mut live, Op::Save { id: 1 });
+        let saved = state(&mut live, 1);
+        // Change what lives in memory and what is in storage.
+        let follow = Op::Call {
+            id: 1,
+            call: Call::BecomeFollower { term: 3, lead: 2 },
+        };
+        done(&mut live, follow.clone());
+        done(
+            &mut live,
+            Op::Call {
+                id: 1,
+                call: Call::SetElectionElapsed(4),
+            },
+        );
+        assert_eq!(state(&mut live, 1).term, 3);
+        live.nodes[&1]
+            .storage
+            .wl()
+            .append(&[Entry::new(3, 2, b"x")])
+            .unwrap();
+        done(&mut live, Op::Load { id: 1, handle: 0 });
+        assert_eq!(state(&mut live, 1), saved);
+        assert_eq!(
+            raft::Storage::last_index(&live.nodes[&1].storage).unwrap(),
+            1
+        );
+        // The node reads the storage the application writes to.
+        live.nodes[&1]
+            .storage
+            .wl()
+            .append(&[Entry::new(1, 2, b"y")])
+            .unwrap();
+        let raw = live.nodes[&1].raw.as_ref().unwrap();
+        assert_eq!(
+            raft::Storage::last_index(&raw.raft.raft_log.store).unwrap(),
+            2
+        );
+        // Loading again starts from the saved copy, not from the last load.
+        done(&mut live, follow);
+        done(&mut live, Op::Load { id: 1, handle: 0 });
+        assert_eq!(state(&mut live, 1), saved);
+        assert_eq!(
+            raft::Storage::last_index(&live.nodes[&1].storage).unwrap(),
+            1
+        );
+    }
+
+    #[test]
+    fn loading_what_was_never_saved_or_another_nodes_copy_is_refused() {
+        let mut live = Live::default();
+        for id in [1, 2] {
+            done(
+                &mut live,
+                Op::Boot(Boot {
+                    id,
+                    config: NodeConfig::default(),
+                    storage: StorageSetup {
+                        conf_state: ConfState {
+                            voters: vec![1, 2],
+                            learners: Vec::new(),
+                        },
+                        ..StorageSetup::default()
+                    },
+                }),
+            );
+        }
+        assert!(matches!(
+            live.apply(&Op::Load { id: 1, handle: 0 }),
+            Reply::Refused(_)
+        ));
+        done(&mut live, Op::Save { id: 1 });
+        assert!(matches!(
+            live.apply(&Op::Load { id: 2, handle: 0 }),
+            Reply::Refused(_)
+        ));
+        done(&mut live, Op::Load { id: 1, handle: 0 });
     }
 }

@@ -257,6 +257,7 @@ fn item_key(g: Graded) -> String {
         Graded::Step(step) => step.short_name().to_string(),
         Graded::Scenarios(part) => format!("scenarios.{}", part.slug()),
         Graded::Hidden(part) => format!("hidden.{}", part.slug()),
+        Graded::Search(part) => format!("search.{}", part.slug()),
     }
 }
 
@@ -278,8 +279,8 @@ pub fn csv_row(row: &Row, items: &[Item]) -> String {
     fields.join(",")
 }
 
-/// The items of a grading: every step, each part's scenarios, and the
-/// hidden seeds of each part.
+/// The items of a grading: every step, each part's scenarios and search,
+/// and the hidden seeds of each part.
 pub fn items(seeds: u64, hidden: &[HiddenTest]) -> Vec<Item> {
     let label = format!("{seeds} seeds");
     let mut items: Vec<Item> = Step::ALL
@@ -289,6 +290,11 @@ pub fn items(seeds: u64, hidden: &[HiddenTest]) -> Vec<Item> {
             Part::ALL
                 .iter()
                 .map(|&p| Item::weighted(Graded::Scenarios(p), &label)),
+        )
+        .chain(
+            Part::ALL
+                .iter()
+                .map(|&p| Item::weighted(Graded::Search(p), "search")),
         )
         .collect();
     for h in hidden {
@@ -312,6 +318,9 @@ pub fn runs(secret: u64, seeds: u64, hidden: &[HiddenTest]) -> Vec<Run> {
         let seeds = match case.kind {
             Kind::Step(_) => vec![Seed(mix(secret, i as u64))],
             Kind::Scenario(_) => visible.clone(),
+            // A search is exhaustive: its seed only draws the nodes'
+            // timeouts, which the search abstracts away.
+            Kind::Search(_) => vec![Seed(0)],
         };
         runs.push(Run {
             graded: graded_of(case.kind, false),

@@ -260,6 +260,8 @@ pub enum AlsoFails {
     Step(Step),
     /// The cluster scenarios, which exercise every step together.
     Scenarios,
+    /// The searches: every schedule of a small cluster.
+    Search,
 }
 
 impl fmt::Display for AlsoFails {
@@ -267,6 +269,7 @@ impl fmt::Display for AlsoFails {
         match self {
             AlsoFails::Step(step) => step.fmt(f),
             AlsoFails::Scenarios => f.write_str("scenarios"),
+            AlsoFails::Search => f.write_str("search"),
         }
     }
 }
@@ -352,9 +355,13 @@ pub fn parse_mutant(mutant_text: &str) -> Result<(MutantInfo, String), String> {
                 for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let parsed = if item.eq_ignore_ascii_case("scenarios") {
                         AlsoFails::Scenarios
+                    } else if item.eq_ignore_ascii_case("search") {
+                        AlsoFails::Search
                     } else {
                         AlsoFails::Step(Step::parse(item).map_err(|e| {
-                            format!("line {line_number}: in `also-fails:`: {e} or \"scenarios\"")
+                            format!(
+                                "line {line_number}: in `also-fails:`: {e}, \"scenarios\" or \"search\""
+                            )
                         })?)
                     };
                     list.push(parsed);

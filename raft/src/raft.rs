@@ -80,7 +80,9 @@ pub struct SoftState {
     pub raft_state: StateType,
 }
 
-/// The Raft state machine of one node.
+/// The Raft state machine of one node. A clone shares the storage handle
+/// (see `MemStorage::deep_copy` for a copy that does not).
+#[derive(Clone)]
 pub struct Raft<S: Storage> {
     /// This node's id; never [`NONE`].
     pub id: NodeId,

@@ -61,7 +61,9 @@ pub struct Ready {
     pub must_sync: bool,
 }
 
-/// A [`Raft`] node as an application drives it.
+/// A [`Raft`] node as an application drives it. A clone shares the
+/// storage handle.
+#[derive(Clone)]
 pub struct RawNode<S: Storage> {
     /// The state machine; read freely, change only through the methods here.
     pub raft: Raft<S>,

@@ -10,6 +10,7 @@
 //! run decides.
 
 pub mod scenarios;
+pub mod search;
 pub mod steps;
 pub mod unit;
 
@@ -17,7 +18,7 @@ use std::fmt;
 
 use crate::drive::{Driver, Op, Reply};
 use crate::model::{Failure, Kind, Outcome, Seed, Step};
-use crate::sim::{Event, Holes, Options, Sim};
+use crate::sim::{Event, Holes, InitialStorage, Options, Schedule, Sim};
 
 /// One case of the grader.
 #[derive(Clone, Copy)]
@@ -53,7 +54,7 @@ impl Case {
     /// does not depend on the replication steps.
     pub fn holes(&self) -> Holes {
         match self.kind {
-            Kind::Scenario(part) => Holes {
+            Kind::Scenario(part) | Kind::Search(part) => Holes {
                 tolerate_after: part.steps().last(),
             },
             Kind::Step(_) => Holes::default(),
@@ -74,6 +75,14 @@ pub struct Ctx<'d> {
     pub trace: Vec<String>,
     /// The simulator's events of the run, when tracing (for the timeline).
     pub events: Vec<Event>,
+    /// A schedule to replay instead of the case's own run: the grader
+    /// shrinking a failure asks for this.
+    pub schedule: Option<Schedule>,
+    /// The schedule of the run, when tracing.
+    pub recorded: Schedule,
+    /// The case's own line about its run, for the report (a search: its
+    /// bounds and the states it saw).
+    pub summary: Option<String>,
 }
 
 impl<'d> Ctx<'d> {
@@ -85,12 +94,21 @@ impl<'d> Ctx<'d> {
             tracing,
             trace: Vec::new(),
             events: Vec::new(),
+            schedule: None,
+            recorded: Schedule::default(),
+            summary: None,
         }
     }
 
     /// Does `op` to a node, and returns what came back.
     pub fn apply(&mut self, op: &Op) -> Reply {
         self.driver.apply(op)
+    }
+
+    /// The driver itself, for code that does many ops of its own (the
+    /// explorer).
+    pub fn driver(&mut self) -> &mut dyn Driver {
+        &mut *self.driver
     }
 
     /// Records one line of trace, when tracing.
@@ -101,43 +119,98 @@ impl<'d> Ctx<'d> {
     }
 
     /// Runs `body` on a fresh simulated cluster of this run's seed, and
-    /// keeps its events and trace when tracing.
+    /// keeps its events and trace when tracing. With a schedule to replay
+    /// ([`Ctx::schedule`]), replays it instead of running `body`.
     pub fn simulate(
         &mut self,
         opts: Options,
         body: impl FnOnce(&mut Sim<'_>) -> Outcome,
     ) -> Outcome {
+        if let Some(schedule) = self.schedule.clone() {
+            return self.replay(opts, &[], &schedule);
+        }
         let (holes, seed, tracing) = (self.case.holes(), self.seed, self.tracing);
         let mut sim = Sim::new(&mut *self.driver, seed, opts, holes, tracing)?;
         let outcome = body(&mut sim);
-        let tolerated: Vec<String> = sim
-            .tolerated_holes()
-            .iter()
-            .map(|(step, n)| format!("{step} {n}×"))
-            .collect();
-        let events = sim.into_events();
-        if tracing {
-            self.trace = events.iter().map(|e| e.to_string()).collect();
+        let run = finished(sim);
+        self.keep_run(run, &outcome);
+        outcome
+    }
+
+    /// Replays `schedule` on a fresh cluster whose nodes boot from
+    /// `storage` (fresh when empty), keeping its events and trace when
+    /// tracing.
+    pub fn replay(
+        &mut self,
+        opts: Options,
+        storage: &InitialStorage,
+        schedule: &Schedule,
+    ) -> Outcome {
+        let (holes, seed, tracing) = (self.case.holes(), self.seed, self.tracing);
+        let mut sim = Sim::for_replay(&mut *self.driver, seed, opts, holes, tracing, storage)?;
+        let outcome = sim.replay(schedule);
+        let run = finished(sim);
+        self.keep_run(run, &outcome);
+        outcome
+    }
+
+    /// Keeps the trace, events and schedule of a finished run, when tracing.
+    fn keep_run(&mut self, run: Finished, outcome: &Outcome) {
+        let Finished {
+            tolerated,
+            events,
+            schedule,
+        } = run;
+        if self.tracing {
+            // What a node persisted is drawn by the timeline, not listed.
+            self.trace = events
+                .iter()
+                .filter(|e| !matches!(e, Event::Persist { .. }))
+                .map(|e| e.to_string())
+                .collect();
             if !tolerated.is_empty() {
                 self.trace.push(format!(
                     "holes reached and passed over: {}",
                     tolerated.join(", ")
                 ));
             }
-            if let Err(f) = &outcome {
+            if let Err(f) = outcome {
                 self.trace.push(format!("FAILED: {f}"));
             }
             self.events = events;
+            self.recorded = schedule;
         }
-        outcome
+    }
+}
+
+/// What a finished simulator run leaves.
+struct Finished {
+    /// `Replication Step3 2×`: holes reached and passed over.
+    tolerated: Vec<String>,
+    events: Vec<Event>,
+    schedule: Schedule,
+}
+
+fn finished(sim: Sim<'_>) -> Finished {
+    let tolerated = sim
+        .tolerated_holes()
+        .iter()
+        .map(|(step, n)| format!("{step} {n}×"))
+        .collect();
+    let (events, schedule) = sim.into_run();
+    Finished {
+        tolerated,
+        events,
+        schedule,
     }
 }
 
 /// Every case of the grader: the step suites in the guide's order, then the
-/// scenarios.
+/// scenarios, then the searches.
 pub fn all() -> Vec<Case> {
     let mut cases = steps::cases();
     cases.extend(scenarios::cases());
+    cases.extend(search::cases());
     cases
 }
 

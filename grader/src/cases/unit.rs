@@ -320,7 +320,7 @@ pub fn later_hole(ctx: &Ctx, reply: &Reply) -> Option<Step> {
     let step = Step::from_panic(message)?;
     match ctx.case.kind {
         Kind::Step(own) if step > own => Some(step),
-        Kind::Step(_) | Kind::Scenario(_) => None,
+        Kind::Step(_) | Kind::Scenario(_) | Kind::Search(_) => None,
     }
 }
 

@@ -28,6 +28,8 @@ Understand a failure:
   --hint E3                     the step's next hint (rule, where to look, the pieces)
   --case NAME --seed S --trace  replay one run, one line per event
   --case NAME --seed S --html F also draw the run as a timeline page, F
+  --no-shrink                   show a failing scenario or search as it ran, without
+                                shrinking it to the events that matter first
   RUST_LOG=raft=debug ...       with --case: the library's own log lines too
   --in-process --case NAME      run the case inside one process (yours), for a debugger
   --debug --case NAME           build an unoptimised host and print the rust-gdb
@@ -64,6 +66,8 @@ pub struct TestArgs {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub machine: bool,
+    /// Do not shrink failing runs.
+    pub no_shrink: bool,
     pub help: bool,
     /// The host binary (default: `raftlab-host` beside this program).
     pub host: Option<PathBuf>,
@@ -110,6 +114,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<TestArgs, Strin
             }
             Long("seed") => a.seed = Some(text(val(&mut p)?, "--seed")?.parse()?),
             Long("trace") => a.trace = true,
+            Long("no-shrink") => a.no_shrink = true,
             Long("html") => a.html = Some(val(&mut p)?.into()),
             Long("list") => a.list = true,
             Long("hint") => a.hint = Some(Step::parse(&text(val(&mut p)?, "--hint")?)?),

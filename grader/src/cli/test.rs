@@ -11,6 +11,7 @@ use std::time::Instant;
 use super::args::{self, TestArgs, USAGE};
 use crate::cases::Case;
 use crate::exec::judge::{self, CaseResult, Direct, Launcher, RunOptions, Status};
+use crate::exec::minimize::{MAX_SHRINK_RUNS, minimize};
 use crate::model::{Kind, Part, Seed, Step, Track};
 use crate::registry;
 use crate::report::gradescope::GradescopeResults;
@@ -53,6 +54,7 @@ pub fn in_track(case: &Case, track: Track) -> bool {
     match case.kind {
         Kind::Step(step) => step.track() == track,
         Kind::Scenario(part) => Part::of_track(track).contains(&part),
+        Kind::Search(part) => Part::searched(track).contains(&part),
     }
 }
 
@@ -64,7 +66,7 @@ pub fn plan(args: &TestArgs) -> Result<Plan, String> {
     };
     let step_seeds = vec![args.seed.unwrap_or(Seed(0))];
     let seeds_of = |case: &Case| match case.kind {
-        Kind::Step(_) => step_seeds.clone(),
+        Kind::Step(_) | Kind::Search(_) => step_seeds.clone(),
         Kind::Scenario(_) => scenario_seeds.clone(),
     };
     let track = args.track.unwrap_or_else(Track::packaged);
@@ -248,6 +250,7 @@ pub fn list() -> String {
                 Graded::Step(step) => format!("{step} ({})", step.short_name()),
                 Graded::Scenarios(part) => format!("{part} scenarios (--part {})", part.slug()),
                 Graded::Hidden(part) => format!("{part} hidden seeds"),
+                Graded::Search(part) => format!("{part} search (--part {})", part.slug()),
             };
             let _ = writeln!(out, "{}{heading}", if last.is_some() { "\n" } else { "" });
             last = Some(g);
@@ -322,8 +325,8 @@ fn print_debug(args: &TestArgs, root: &Path) -> ExitCode {
              where a check of the case fails (a failed check returns an error, it does\n\
              not panic). `bt` shows how the case got there; `finish` returns to the case."
         ),
-        Kind::Scenario(_) => println!(
-            "The breakpoint stops where a check of the scenario fails (a failed check\n\
+        Kind::Scenario(_) | Kind::Search(_) => println!(
+            "The breakpoint stops where a check of the run fails (a failed check\n\
              returns an error, it does not panic); `bt` shows how the run got there."
         ),
     }
@@ -359,6 +362,18 @@ fn write_timeline(
     options: &RunOptions,
 ) -> Result<Option<PathBuf>, String> {
     let seed = result.seed.unwrap_or(Seed(0));
+    if let Some(shrunk) = &result.shrunk {
+        let title = if shrunk.to < shrunk.from {
+            format!(
+                "{} seed {seed}, shrunk from {} to {} events",
+                result.case.name, shrunk.from, shrunk.to
+            )
+        } else {
+            format!("{} seed {seed}, {} events", result.case.name, shrunk.to)
+        };
+        let page = Timeline::from_events(&title, &shrunk.events, Some(&shrunk.message));
+        return write_page(&page, path).map(Some);
+    }
     let events = if result.events.is_empty() {
         let traced = RunOptions {
             tracing: true,
@@ -374,13 +389,47 @@ fn write_timeline(
     let title = format!("{} seed {seed}", result.case.name);
     let failure = (!result.passed()).then_some(result.message.as_str());
     let page = Timeline::from_events(&title, &events, failure);
+    write_page(&page, path).map(Some)
+}
+
+fn write_page(page: &Timeline, path: &Path) -> Result<PathBuf, String> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
         fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     fs::write(path, page.to_html()).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Some(path.to_path_buf()))
+    Ok(path.to_path_buf())
+}
+
+/// Shrinks every failing scenario and search run to the decisions that
+/// matter (see [`crate::exec::minimize`]); a failure that cannot be shrunk
+/// is shown as it ran.
+fn shrink_failures(
+    launcher: &dyn Launcher,
+    results: &mut [(Graded, CaseResult)],
+    options: &RunOptions,
+    terminal: bool,
+) {
+    for (_, result) in results.iter_mut() {
+        let shrinkable = matches!(result.case.kind, Kind::Scenario(_) | Kind::Search(_));
+        let Some(seed) = result
+            .seed
+            .filter(|_| shrinkable && result.status == Status::Fail)
+        else {
+            continue;
+        };
+        if terminal {
+            eprint!("\r  shrinking the failure of {}...", result.case.name);
+        }
+        match minimize(launcher, &result.case, seed, options, MAX_SHRINK_RUNS) {
+            Ok(shrunk) => result.shrunk = Some(shrunk),
+            Err(why) => result.not_shrunk = Some(why.0),
+        }
+        if terminal {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
 
 /// A one-case report: its verdict, why, and how to go on.
@@ -416,6 +465,19 @@ fn case_report(report: &Report, result: &CaseResult, colour: bool) -> String {
     if !result.passed() {
         for line in result.message.lines() {
             let _ = writeln!(out, "  {line}");
+        }
+        if let Some(s) = &result.shrunk {
+            let _ = writeln!(
+                out,
+                "  shrunk from {} to {} events ({} runs tried): {}",
+                s.from,
+                s.to,
+                s.runs,
+                s.message.lines().next().unwrap_or_default()
+            );
+        }
+        if let Some(why) = &result.not_shrunk {
+            let _ = writeln!(out, "  not shrunk: {why}");
         }
         let _ = writeln!(out, "  replay: {}", report.replay_command(result));
         if let (true, Kind::Step(step)) = (report.settings.hints, result.case.kind) {
@@ -512,9 +574,12 @@ pub fn test_main(raw: Vec<OsString>) -> ExitCode {
             let _ = e.flush();
         }
     };
-    let results = run_all(&launcher, &plan.runs, &options, jobs, &progress);
+    let mut results = run_all(&launcher, &plan.runs, &options, jobs, &progress);
     if terminal {
         eprint!("\r\x1b[2K");
+    }
+    if !args.no_shrink {
+        shrink_failures(&launcher, &mut results, &options, terminal);
     }
     let report = Report::new(
         plan.items,
@@ -550,11 +615,10 @@ pub fn test_main(raw: Vec<OsString>) -> ExitCode {
             let _ = writeln!(out, "  {line}");
         }
     }
-    // The first failing scenario, drawn.
-    let scenario_failure = report
-        .results
-        .iter()
-        .find(|r| matches!(r.case.kind, Kind::Scenario(_)) && r.status == Status::Fail);
+    // The first failing scenario or search, drawn.
+    let scenario_failure = report.results.iter().find(|r| {
+        matches!(r.case.kind, Kind::Scenario(_) | Kind::Search(_)) && r.status == Status::Fail
+    });
     let drawn = match (&args.html, scenario_failure) {
         (Some(path), _) => report.results.first().map(|r| (r, path.clone())),
         (None, Some(r)) => {

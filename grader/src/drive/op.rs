@@ -170,6 +170,19 @@ pub enum Op {
         id: NodeId,
         call: Call,
     },
+    /// Keep a copy of node `id` as it is now, its storage included, under
+    /// the next handle. Handles count from 0 in the order saved, on both
+    /// sides of the process boundary, so a case knows the number without
+    /// being told.
+    Save {
+        id: NodeId,
+    },
+    /// Make node `id` a copy of what `handle` kept (the handle keeps its
+    /// own copy, to be loaded again).
+    Load {
+        id: NodeId,
+        handle: u64,
+    },
 }
 
 impl Op {
@@ -188,7 +201,9 @@ impl Op {
             | Op::State { id }
             | Op::Status { id }
             | Op::TakeMsgs { id }
-            | Op::Call { id, .. } => *id,
+            | Op::Call { id, .. }
+            | Op::Save { id }
+            | Op::Load { id, .. } => *id,
         }
     }
 
@@ -211,7 +226,9 @@ impl Op {
             | Op::Deliver { .. }
             | Op::Propose { .. }
             | Op::Campaign { .. }
-            | Op::Call { .. } => ReplyKind::Done,
+            | Op::Call { .. }
+            | Op::Save { .. }
+            | Op::Load { .. } => ReplyKind::Done,
         }
     }
 
@@ -231,6 +248,8 @@ impl Op {
             Op::Status { .. } => "Status",
             Op::TakeMsgs { .. } => "TakeMsgs",
             Op::Call { .. } => "Call",
+            Op::Save { .. } => "Save",
+            Op::Load { .. } => "Load",
         };
         format!("{name}(n{})", self.node())
     }

@@ -22,12 +22,13 @@ use std::io::{self, Read, Write};
 use super::codec::{DecodeError, Decoder, Encoder, MAX_FRAME_BYTES, Wire};
 use super::op::Reply;
 use crate::model::Seed;
+use crate::sim::Schedule;
 
 /// The tag of a reply frame.
 pub const REPLY_TAG: u8 = 2;
 
 /// Bumped whenever a frame's form changes.
-pub const PROTOCOL_VERSION: u64 = 1;
+pub const PROTOCOL_VERSION: u64 = 2;
 
 /// What the grader asks of the host.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +40,9 @@ pub enum Request {
         /// Send each reply at once instead of in batches: slower, but a
         /// crash leaves every reply before it readable.
         flush_each: bool,
+        /// Replay this schedule instead of the case's own run (the grader
+        /// shrinking a failure).
+        schedule: Option<Schedule>,
     },
     /// Exit.
     Quit,
@@ -69,11 +73,13 @@ impl Wire for Request {
                 case,
                 seeds,
                 flush_each,
+                schedule,
             } => {
                 e.u8(0);
                 e.str(case);
                 e.seq(seeds);
                 e.bool(*flush_each);
+                e.opt(schedule);
             }
             Request::Quit => e.u8(1),
         }
@@ -84,6 +90,7 @@ impl Wire for Request {
                 case: d.string()?,
                 seeds: d.seq()?,
                 flush_each: d.bool()?,
+                schedule: d.opt()?,
             }),
             1 => Ok(Request::Quit),
             t => Err(DecodeError(format!("{t} is not a request"))),
@@ -231,6 +238,7 @@ mod tests {
             case: "e1::x".to_string(),
             seeds: vec![Seed(1), Seed(2)],
             flush_each: true,
+            schedule: Some(Schedule(vec![crate::sim::Decision::Fire { node: 2 }])),
         };
         let mut e = Encoder::new();
         e.put(&r);

@@ -41,13 +41,14 @@ pub fn serve(
         };
         let request =
             decode_frame::<Request>(&payload).map_err(|e| format!("a malformed request: {e}"))?;
-        let (name, seeds, flush_each) = match request {
+        let (name, seeds, flush_each, schedule) = match request {
             Request::Quit => return Ok(()),
             Request::Run {
                 case,
                 seeds,
                 flush_each,
-            } => (case, seeds, flush_each),
+                schedule,
+            } => (case, seeds, flush_each, schedule),
         };
         let case = registry::find(&name).ok_or_else(|| format!("no case is called {name:?}"))?;
         outbox.flush_each = flush_each;
@@ -60,6 +61,7 @@ pub fn serve(
                 logs,
             };
             let mut ctx = Ctx::new(case, seed, &mut rec, false);
+            ctx.schedule = schedule.clone();
             // The host's view of the outcome is not sent: only the replies
             // are. A panic in the case's own code ends its run the same way.
             let _ = catch_unwind(AssertUnwindSafe(|| (case.run)(&mut ctx)));

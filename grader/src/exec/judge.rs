@@ -29,7 +29,7 @@ use crate::drive::protocol::{Frame, PROTOCOL_VERSION, Request, write_frame};
 use crate::drive::replay::{Broken, Replay};
 use crate::model::{Failure, Kind, Outcome, Seed, Step};
 use crate::registry;
-use crate::sim::Event;
+use crate::sim::{Event, Schedule};
 
 /// How a host process is started: the program, and what wraps it (a
 /// sandbox, when grading submissions).
@@ -121,6 +121,9 @@ impl Launcher for Direct {
 pub const STEP_TIME_LIMIT: Duration = Duration::from_secs(10);
 /// The wall-clock guard of one seed of a scenario, before scaling.
 pub const SEED_TIME_LIMIT: Duration = Duration::from_secs(20);
+/// The wall-clock guard of a search, before scaling: its bounds are in
+/// states, so only an endless loop reaches this.
+pub const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(120);
 /// How long a host may take to start and say hello.
 pub const START_TIME_LIMIT: Duration = Duration::from_secs(30);
 
@@ -176,6 +179,38 @@ pub struct CaseResult {
     /// printed).
     pub output: Vec<String>,
     pub elapsed: Duration,
+    /// The case's own line about its last run (a search: its bounds and
+    /// states).
+    pub summary: Option<String>,
+    /// The failing run, shrunk, when it could be.
+    pub shrunk: Option<Shrunk>,
+    /// Why a failing run was not shrunk, when shrinking was tried.
+    pub not_shrunk: Option<String>,
+}
+
+/// A failing run shrunk to the decisions that matter.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    /// Decisions in the original run and in the shrunk one.
+    pub from: usize,
+    pub to: usize,
+    /// The shrunk run's failure, its trace, events and schedule.
+    pub message: String,
+    pub trace: Vec<String>,
+    pub events: Vec<Event>,
+    pub schedule: Schedule,
+    /// Candidate runs it took.
+    pub runs: u64,
+}
+
+/// What a run of a case leaves besides its outcome.
+#[derive(Clone, Debug, Default)]
+pub struct Kept {
+    pub trace: Vec<String>,
+    pub events: Vec<Event>,
+    /// The run's schedule, recorded when tracing.
+    pub schedule: Schedule,
+    pub summary: Option<String>,
 }
 
 impl CaseResult {
@@ -254,7 +289,7 @@ pub fn classify_failure(case: &Case, f: &Failure) -> (Status, String) {
             Status::Todo,
             format!("not implemented yet: the case reached the todo!() of {own}"),
         ),
-        (Some(hole), Kind::Scenario(part)) if hole.part() == part => (
+        (Some(hole), Kind::Scenario(part) | Kind::Search(part)) if hole.part() == part => (
             Status::Blocked(hole),
             format!(
                 "reached the todo!() of {hole}: the {} scenarios need every {} step",
@@ -400,22 +435,29 @@ impl Host {
 /// Runs `case` for every seed against `host`, until the first run that
 /// does not pass. Returns how it ended; `keep` gets the trace and events of
 /// the run that did not pass (and, when tracing, of every run, the last
-/// one last).
+/// one last). With `schedule`, each run replays it instead of running the
+/// case.
 pub fn collect(
     host: &mut Host,
     case: &Case,
     seeds: &[Seed],
     options: &RunOptions,
-    keep: &mut dyn FnMut(Vec<String>, Vec<Event>),
+    schedule: Option<&Schedule>,
+    keep: &mut dyn FnMut(Kept),
 ) -> Ending {
     let limit = match case.kind {
         Kind::Step(_) => STEP_TIME_LIMIT,
         Kind::Scenario(_) => SEED_TIME_LIMIT,
+        Kind::Search(_) if schedule.is_some() => SEED_TIME_LIMIT,
+        Kind::Search(_) => SEARCH_TIME_LIMIT,
     };
     let request = Request::Run {
         case: case.name.to_string(),
         seeds: seeds.to_vec(),
-        flush_each: options.tracing,
+        // A search's host computes long between replies: each goes out at
+        // once, so the two sides search side by side.
+        flush_each: options.tracing || matches!(case.kind, Kind::Search(_)),
+        schedule: schedule.cloned(),
     };
     if !host.send(&request) {
         return Ending::Broke {
@@ -433,31 +475,29 @@ pub fn collect(
             };
         }
         let mut ctx = Ctx::new(*case, seed, &mut host.replay, options.tracing);
+        ctx.schedule = schedule.cloned();
         let outcome: Outcome = (case.run)(&mut ctx);
-        let (trace, events) = (
-            std::mem::take(&mut ctx.trace),
-            std::mem::take(&mut ctx.events),
-        );
+        let kept = Kept {
+            trace: std::mem::take(&mut ctx.trace),
+            events: std::mem::take(&mut ctx.events),
+            schedule: std::mem::take(&mut ctx.recorded),
+            summary: ctx.summary.take(),
+        };
         drop(ctx);
+        keep(kept);
         // A broken replay made the case's code stop: its cause is the
         // verdict, not the case's view of it.
         if let Some(cause) = host.replay.broken.clone() {
-            keep(trace, events);
             return Ending::Broke {
                 seed: Some(seed),
                 cause,
             };
         }
         if let Err(f) = outcome {
-            keep(trace, events);
             return Ending::Ran {
                 failed: Some((seed, f)),
                 passed,
             };
-        }
-        // A traced run is kept when it passes too: a replay shows it.
-        if options.tracing {
-            keep(trace, events);
         }
         if let Err(cause) = host.replay.expect_end(0) {
             return Ending::Broke {
@@ -496,6 +536,9 @@ pub fn run_case(
         logs: Vec::new(),
         output: Vec::new(),
         elapsed: Duration::ZERO,
+        summary: None,
+        shrunk: None,
+        not_shrunk: None,
     };
     let mut host = match spawn(launcher, options) {
         Ok(host) => host,
@@ -505,9 +548,9 @@ pub fn run_case(
             return result;
         }
     };
-    let mut kept: Option<(Vec<String>, Vec<Event>)> = None;
-    let ending = collect(&mut host, case, seeds, options, &mut |trace, events| {
-        kept = Some((trace, events));
+    let mut kept: Option<Kept> = None;
+    let ending = collect(&mut host, case, seeds, options, None, &mut |k| {
+        kept = Some(k);
     });
     let early_exit = host.exited();
     result.logs = std::mem::take(&mut host.replay.logs);
@@ -524,9 +567,13 @@ pub fn run_case(
         }
         Ending::Broke { seed, .. } => result.seed = *seed,
     }
-    if let Some((trace, events)) = kept {
-        result.trace = trace;
-        result.events = events;
+    if let Some(kept) = kept {
+        result.summary = kept.summary;
+        // A traced run is shown when it passes too: a replay shows it.
+        if options.tracing || !matches!(ending, Ending::Ran { failed: None, .. }) {
+            result.trace = kept.trace;
+            result.events = kept.events;
+        }
     }
     result.elapsed = started.elapsed();
     result

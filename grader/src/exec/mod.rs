@@ -3,4 +3,5 @@
 
 pub mod host;
 pub mod judge;
+pub mod minimize;
 pub mod process;

@@ -11,6 +11,9 @@ pub enum Kind {
     Step(Step),
     /// A cluster scenario of one part: runs once per seed.
     Scenario(Part),
+    /// An exhaustive search of a small cluster's schedules, of one part:
+    /// runs once.
+    Search(Part),
 }
 
 impl Kind {
@@ -18,7 +21,7 @@ impl Kind {
     pub fn part(self) -> Part {
         match self {
             Kind::Step(step) => step.part(),
-            Kind::Scenario(part) => part,
+            Kind::Scenario(part) | Kind::Search(part) => part,
         }
     }
 }

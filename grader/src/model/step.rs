@@ -255,6 +255,15 @@ impl Part {
         }
     }
 
+    /// The parts of `track` that have search tests: the core's. The deep
+    /// track's rules are judged by its steps and scenarios.
+    pub fn searched(track: Track) -> &'static [Part] {
+        match track {
+            Track::Core => &Part::ALL,
+            Track::Deep => &[],
+        }
+    }
+
     /// `election` or `replication`, as typed on the command line.
     pub fn slug(self) -> &'static str {
         match self {

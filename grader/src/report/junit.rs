@@ -51,6 +51,7 @@ pub fn junit_xml(report: &Report) -> String {
                 Graded::Step(step) => step.name().to_string(),
                 Graded::Scenarios(part) => format!("{part} scenarios"),
                 Graded::Hidden(part) => format!("{part} scenarios, hidden seeds"),
+                Graded::Search(part) => format!("{part} search"),
             };
             if item.cases.is_empty() {
                 tests += 1;

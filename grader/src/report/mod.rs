@@ -38,13 +38,15 @@ pub enum Graded {
     Step(Step),
     Scenarios(Part),
     Hidden(Part),
+    /// A part's search: every schedule of a small cluster.
+    Search(Part),
 }
 
 impl Graded {
     pub fn part(self) -> Part {
         match self {
             Graded::Step(step) => step.part(),
-            Graded::Scenarios(part) | Graded::Hidden(part) => part,
+            Graded::Scenarios(part) | Graded::Hidden(part) | Graded::Search(part) => part,
         }
     }
 }
@@ -132,12 +134,15 @@ impl Item {
         let track = match graded {
             Graded::Step(step) => step.track(),
             Graded::Scenarios(Part::Deep) | Graded::Hidden(Part::Deep) => crate::model::Track::Deep,
-            Graded::Scenarios(_) | Graded::Hidden(_) => crate::model::Track::Core,
+            Graded::Scenarios(_) | Graded::Hidden(_) | Graded::Search(_) => {
+                crate::model::Track::Core
+            }
         };
         let w = weights::weights_of(track);
         let weight = match graded {
             Graded::Step(step) => w.step(step),
             Graded::Scenarios(part) | Graded::Hidden(part) => w.scenarios(part),
+            Graded::Search(part) => w.search(part),
         };
         Item {
             graded,
@@ -215,6 +220,7 @@ pub fn graded_of(kind: Kind, hidden: bool) -> Graded {
         Kind::Step(step) => Graded::Step(step),
         Kind::Scenario(part) if hidden => Graded::Hidden(part),
         Kind::Scenario(part) => Graded::Scenarios(part),
+        Kind::Search(part) => Graded::Search(part),
     }
 }
 
@@ -270,7 +276,7 @@ impl Report {
                 let statuses: Vec<&Status> = cases.iter().map(|&i| &results[i].status).collect();
                 let own = match item.graded {
                     Graded::Step(step) => Some(step),
-                    Graded::Scenarios(_) | Graded::Hidden(_) => None,
+                    Graded::Scenarios(_) | Graded::Hidden(_) | Graded::Search(_) => None,
                 };
                 let (verdict, decisive) = combine(&statuses, own);
                 ItemResult {
@@ -313,6 +319,20 @@ impl Report {
         }
     }
 
+    /// `election (3 nodes, depth 12, 1.2 M states)`: what each search saw.
+    fn search_label(&self, item: &ItemResult, part: Part) -> String {
+        let seen: Vec<String> = item
+            .cases
+            .iter()
+            .filter_map(|&i| self.results[i].summary.clone())
+            .collect();
+        if seen.is_empty() {
+            part.slug().to_string()
+        } else {
+            format!("{} ({})", part.slug(), seen.join("; "))
+        }
+    }
+
     /// What follows the verdict on the item's row.
     fn summary(&self, item: &ItemResult) -> String {
         let Some(index) = item.decisive else {
@@ -328,11 +348,25 @@ impl Report {
             let why = first_line.split_once(": ").map_or("", |(_, why)| why);
             return format!("({why})");
         }
+        let shrunk = match &result.shrunk {
+            Some(s) if s.to < s.from => {
+                format!(" (shrunk from {} to {} events)", s.from, s.to)
+            }
+            Some(s) if matches!(result.case.kind, Kind::Search(_)) => {
+                format!(" ({} events, the fewest: found breadth-first)", s.to)
+            }
+            Some(s) => format!(" ({} events, none could be left out)", s.to),
+            None => String::new(),
+        };
+        let first_line = match &result.shrunk {
+            Some(s) => s.message.lines().next().unwrap_or_default(),
+            None => first_line,
+        };
         match (result.case.kind, result.seed) {
             (Kind::Scenario(_), Some(seed)) => {
-                format!("{} seed {seed}: {first_line}", result.case.name)
+                format!("{} seed {seed}: {first_line}{shrunk}", result.case.name)
             }
-            _ => format!("{}: {first_line}", result.case.name),
+            _ => format!("{}: {first_line}{shrunk}", result.case.name),
         }
     }
 
@@ -357,8 +391,23 @@ impl Report {
             return Vec::new();
         }
         let result = &self.results[index];
-        let mut lines: Vec<String> = result.message.lines().skip(1).map(str::to_string).collect();
+        let message = result
+            .shrunk
+            .as_ref()
+            .map_or(&result.message, |s| &s.message);
+        let mut lines: Vec<String> = message.lines().skip(1).map(str::to_string).collect();
         lines.push(format!("replay: {}", self.replay_command(result)));
+        if let Some(why) = &result.not_shrunk {
+            lines.push(format!("not shrunk: {why}"));
+        }
+        if let Some(s) = &result.shrunk
+            && s.to < s.from
+        {
+            lines.push(format!(
+                "shrunk: the same failure in {} of the run's {} events; the replay's trace shows both runs, the timeline the shrunk one",
+                s.to, s.from
+            ));
+        }
         if let (true, Graded::Step(step)) = (self.settings.hints, item.item.graded) {
             lines.push(format!(
                 "hint:   {} --hint {}",
@@ -423,6 +472,10 @@ impl Report {
                     "Hidden".to_string(),
                     pad(&self.scenario_label(item, part), STEP_WIDTH + title_width),
                 ),
+                Graded::Search(part) => (
+                    "Search".to_string(),
+                    pad(&self.search_label(item, part), STEP_WIDTH + title_width),
+                ),
             };
             let group_cell = if last_group.as_ref() == Some(&group) {
                 String::new()
@@ -437,6 +490,11 @@ impl Report {
                 verdict
             };
             let summary = self.summary(item);
+            let label = if label.ends_with("  ") {
+                label
+            } else {
+                format!("{}  ", label.trim_end())
+            };
             let mut row = format!("{}{label}{verdict}", pad(&group_cell, PART_WIDTH));
             if !summary.is_empty() {
                 let _ = write!(row, "  {summary}");
@@ -467,6 +525,7 @@ impl Report {
                 Graded::Step(step) => ("STEP", step.short_name()),
                 Graded::Scenarios(part) => ("SCENARIO", part.slug()),
                 Graded::Hidden(part) => ("HIDDEN", part.slug()),
+                Graded::Search(part) => ("SEARCH", part.slug()),
             };
             let _ = writeln!(out, "RAFTLAB {kind} {name} {}", item.verdict.machine_text());
         }
@@ -505,6 +564,21 @@ impl Report {
                 let _ = writeln!(out, "  {:>number_width$}  {line}", i + 1);
             }
             out.push('\n');
+            if let Some(s) = &result.shrunk {
+                let _ = writeln!(
+                    out,
+                    "the same failure, shrunk from {} to {} events ({} runs tried), one event per tick ({} lines):",
+                    s.from,
+                    s.to,
+                    s.runs,
+                    s.trace.len()
+                );
+                let number_width = s.trace.len().to_string().len();
+                for (i, line) in s.trace.iter().enumerate() {
+                    let _ = writeln!(out, "  {:>number_width$}  {line}", i + 1);
+                }
+                out.push('\n');
+            }
         }
         out
     }
@@ -523,6 +597,13 @@ impl Report {
             Graded::Step(step) => format!("{step}: {}", item.item.title),
             Graded::Scenarios(part) => format!("{part} scenarios{}", counts(part)),
             Graded::Hidden(part) => format!("{part} scenarios, hidden seeds{}", counts(part)),
+            Graded::Search(part) => {
+                let label = self.search_label(item, part);
+                format!(
+                    "{part} search{}",
+                    label.strip_prefix(part.slug()).unwrap_or_default()
+                )
+            }
         }
     }
 

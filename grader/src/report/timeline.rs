@@ -3,6 +3,12 @@
 //! as arrows from send to delivery, partitions and crashes shaded, each
 //! node's commit index, and the broken invariant marked at its tick.
 //!
+//! Under the lanes, each node's log at a chosen tick, the way the paper's
+//! Figure 8 draws it: a box per entry with its index and term, the
+//! committed and applied entries marked, and the node's role, term and
+//! vote. The page opens on the tick of the violation (or the end of the
+//! run); a click on the lanes, the slider or the arrow keys choose another.
+//!
 //! The page needs no network: its script and style are inline and the run's
 //! data is embedded as JSON. It opens from disk in any browser.
 
@@ -32,6 +38,8 @@ pub enum Fate {
     Dropped,
     /// A second copy the network made; delivered too.
     Duplicate,
+    /// Sent and never delivered (a replayed schedule left it on the wire).
+    Undelivered,
 }
 
 /// One message of the run.
@@ -66,6 +74,21 @@ pub enum Shade {
     },
 }
 
+/// One node as it stood from `tick` on (until its next frame).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeFrame {
+    pub tick: u64,
+    pub node: u64,
+    pub up: bool,
+    pub role: StateType,
+    pub term: u64,
+    pub vote: u64,
+    pub commit: u64,
+    pub applied: u64,
+    /// The term of each entry, index 1 first.
+    pub log: Vec<u64>,
+}
+
 /// The picture's data.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Timeline {
@@ -81,6 +104,106 @@ pub struct Timeline {
     pub commits: Vec<(u64, u64, u64)>,
     /// The broken invariant, if any: (tick, nodes involved, message).
     pub violation: Option<(u64, Vec<u64>, String)>,
+    /// Each node's log and standing, a frame whenever it changed.
+    pub frames: Vec<NodeFrame>,
+}
+
+/// Follows each node's log and standing through the events, a frame per
+/// change.
+#[derive(Default)]
+struct Frames {
+    now: BTreeMap<u64, NodeFrame>,
+    out: Vec<NodeFrame>,
+}
+
+impl Frames {
+    fn node(&mut self, node: u64) -> &mut NodeFrame {
+        self.now.entry(node).or_insert_with(|| NodeFrame {
+            tick: 0,
+            node,
+            up: true,
+            role: StateType::Follower,
+            term: 0,
+            vote: 0,
+            commit: 0,
+            applied: 0,
+            log: Vec::new(),
+        })
+    }
+
+    /// Records `node` as it stands now, at `tick`: one frame per node and
+    /// tick, the last change of the tick winning.
+    fn changed(&mut self, node: u64, tick: u64) {
+        let mut frame = self.node(node).clone();
+        frame.tick = tick;
+        match self.out.last_mut() {
+            Some(last) if last.node == node && last.tick == tick => *last = frame,
+            _ => self.out.push(frame),
+        }
+    }
+
+    fn see(&mut self, e: &Event) {
+        let (node, tick) = match e {
+            Event::Role { tick, node, to, .. } => {
+                let f = self.node(*node);
+                (f.role, f.term) = *to;
+                (*node, *tick)
+            }
+            Event::Persist {
+                tick,
+                node,
+                first,
+                terms,
+                hard_state,
+            } => {
+                let f = self.node(*node);
+                if !terms.is_empty() {
+                    f.log.truncate(first.saturating_sub(1) as usize);
+                    f.log.extend_from_slice(terms);
+                }
+                f.vote = hard_state.vote;
+                f.commit = hard_state.commit;
+                f.term = f.term.max(hard_state.term);
+                (*node, *tick)
+            }
+            Event::Commit { tick, node, to, .. } => {
+                self.node(*node).commit = *to;
+                (*node, *tick)
+            }
+            Event::Apply { tick, node, entry } => {
+                self.node(*node).applied = entry.index;
+                (*node, *tick)
+            }
+            Event::Crash { tick, node } => {
+                self.node(*node).up = false;
+                (*node, *tick)
+            }
+            Event::Restart {
+                tick, node, term, ..
+            } => {
+                let f = self.node(*node);
+                f.up = true;
+                f.role = StateType::Follower;
+                f.term = *term;
+                f.applied = 0;
+                (*node, *tick)
+            }
+            Event::Send { .. }
+            | Event::Duplicate { .. }
+            | Event::Drop { .. }
+            | Event::Propose { .. }
+            | Event::Campaign { .. }
+            | Event::Partition { .. }
+            | Event::Isolate { .. }
+            | Event::Cut { .. }
+            | Event::LossyLink { .. }
+            | Event::Heal { .. }
+            | Event::Faults { .. }
+            | Event::Note { .. }
+            | Event::Deliver { .. } => return,
+        };
+        self.changed(node, tick);
+    }
 }
 
 impl Timeline {
@@ -102,7 +225,12 @@ impl Timeline {
         // arrival tick, label) → arrow.
         let mut in_flight: BTreeMap<(u64, u64, u64, String), usize> = BTreeMap::new();
         let mut split: Option<(u64, Vec<Vec<u64>>)> = None;
+        let mut frames = Frames::default();
+        // A replayed schedule delivers its messages by decision: an arrow
+        // ends where its delivery is, or nowhere.
+        let replayed = events.iter().any(|e| matches!(e, Event::Deliver { .. }));
         for e in events {
+            frames.see(e);
             match e {
                 Event::Role {
                     tick,
@@ -134,6 +262,11 @@ impl Timeline {
                         Fate::Duplicate
                     } else {
                         Fate::Delivered
+                    };
+                    let fate = if replayed && fate == Fate::Delivered {
+                        Fate::Undelivered
+                    } else {
+                        fate
                     };
                     in_flight.insert((msg.from, msg.to, *arrives, label.clone()), t.arrows.len());
                     t.arrows.push(Arrow {
@@ -210,6 +343,35 @@ impl Timeline {
                     nodes.insert(*node);
                 }
                 Event::LossyLink { .. } | Event::Faults { .. } | Event::Note { .. } => {}
+                Event::Deliver { tick, msg, sent } => {
+                    let label = msg.to_string();
+                    let found = t.arrows.iter().position(|a| {
+                        a.fate == Fate::Undelivered
+                            && a.send_tick == *sent
+                            && a.from == msg.from
+                            && a.to == msg.to
+                            && a.label == label
+                    });
+                    match found {
+                        Some(i) => {
+                            t.arrows[i].fate = Fate::Delivered;
+                            t.arrows[i].deliver_tick = *tick;
+                        }
+                        // A second delivery of one message: a duplicate.
+                        None => t.arrows.push(Arrow {
+                            from: msg.from,
+                            to: msg.to,
+                            send_tick: *sent,
+                            deliver_tick: *tick,
+                            msg_type: format!("{:?}", msg.msg_type),
+                            label,
+                            fate: Fate::Duplicate,
+                        }),
+                    }
+                }
+                Event::Persist { node, .. } => {
+                    nodes.insert(*node);
+                }
             }
         }
         close_split(&mut t, &mut split, end);
@@ -231,6 +393,7 @@ impl Timeline {
         }
         t.nodes = nodes.into_iter().collect();
         t.violation = failure.map(|f| violation_of(f, end));
+        t.frames = frames.out;
         t
     }
 }
@@ -309,6 +472,7 @@ impl Timeline {
                     Fate::Delivered => "delivered",
                     Fate::Dropped => "dropped",
                     Fate::Duplicate => "duplicate",
+                    Fate::Undelivered => "undelivered",
                 };
                 format!(
                     "{{\"from\":{},\"to\":{},\"sent\":{},\"at\":{},\"type\":{},\"label\":{},\"fate\":{}}}",
@@ -354,6 +518,34 @@ impl Timeline {
             .map(|(n, t, c)| format!("[{n},{t},{c}]"))
             .collect();
         let _ = write!(j, "\"commits\":[{}],", commits.join(","));
+        let frames: Vec<String> = self
+            .frames
+            .iter()
+            .map(|f| {
+                // The log as runs of one term: [[term, count], ...].
+                let mut runs: Vec<(u64, u64)> = Vec::new();
+                for &term in &f.log {
+                    match runs.last_mut() {
+                        Some((t, n)) if *t == term => *n += 1,
+                        _ => runs.push((term, 1)),
+                    }
+                }
+                let runs: Vec<String> = runs.iter().map(|(t, n)| format!("[{t},{n}]")).collect();
+                format!(
+                    "{{\"t\":{},\"n\":{},\"up\":{},\"role\":{},\"term\":{},\"vote\":{},\"commit\":{},\"applied\":{},\"log\":[{}]}}",
+                    f.tick,
+                    f.node,
+                    f.up,
+                    json_str(role_name(f.role)),
+                    f.term,
+                    f.vote,
+                    f.commit,
+                    f.applied,
+                    runs.join(",")
+                )
+            })
+            .collect();
+        let _ = write!(j, "\"frames\":[{}],", frames.join(","));
         match &self.violation {
             Some((tick, nodes, msg)) => {
                 let _ = write!(
@@ -412,6 +604,19 @@ h1 { font-size: 16px; margin: 0 0 6px; }
 .lane-label { font-weight: 600; }
 .commit { font-size: 10px; fill: #2b6cb0; }
 .violation-line { stroke: #b00020; stroke-width: 2; }
+.arrow.undelivered { stroke: #a0aec0; stroke-dasharray: 2 3; }
+.cursor-line { stroke: #2b6cb0; stroke-width: 1.5; stroke-dasharray: 4 3; }
+#logs-head { margin-top: 10px; }
+#logs { font-family: ui-monospace, monospace; margin-top: 4px; }
+.logrow { display: flex; align-items: center; margin: 4px 0; }
+.logrow .who { width: 330px; white-space: nowrap; }
+.box { display: inline-block; width: 34px; height: 30px; border: 1px solid #a0aec0; margin-right: 2px;
+       text-align: center; font-size: 12px; line-height: 14px; position: relative; box-sizing: border-box; }
+.box .i { display: block; color: #4a5568; font-size: 9px; }
+.box.committed { border: 2px solid #2b6cb0; }
+.box.applied::after { content: "✓"; position: absolute; right: 2px; bottom: 0; font-size: 9px; color: #2f855a; }
+.logrow.down { opacity: 0.45; }
+.marks { font-size: 11px; color: #4a5568; margin-left: 8px; }
 </style>
 </head>
 <body>
@@ -434,6 +639,10 @@ h1 { font-size: 16px; margin: 0 0 6px; }
 </div>
 <div id="chart"></div>
 <div id="details">Hover over a message to see its fields.</div>
+<div id="logs-head"><b>Each node at t=<span id="at"></span></b>
+  <input id="cursor" type="range" min="0" style="width:40em">
+  <span class="marks">click the lanes or use ← → to move; blue frame: committed, ✓: applied</span></div>
+<div id="logs"></div>
 <script type="application/json" id="data">__DATA__</script>
 <script>
 "use strict";
@@ -472,6 +681,66 @@ toIn.addEventListener("change", () => { state.to = Math.max(state.from + 1, +toI
 document.getElementById("all").addEventListener("click", () => {
   state.from = 0; state.to = Math.max(D.ticks, 1); fromIn.value = state.from; toIn.value = state.to; draw();
 });
+
+const FRAMES = D.frames || [];
+let cursor = D.violation ? D.violation.tick : Math.max(D.ticks - 1, 0);
+const cursorIn = document.getElementById("cursor");
+cursorIn.max = Math.max(D.ticks - 1, 0);
+cursorIn.value = cursor;
+cursorIn.addEventListener("input", () => { cursor = +cursorIn.value; draw(); });
+document.addEventListener("keydown", ev => {
+  if (ev.target.tagName === "INPUT" && ev.target.type !== "range") return;
+  if (ev.key === "ArrowLeft") cursor = Math.max(0, cursor - 1);
+  else if (ev.key === "ArrowRight") cursor = Math.min(D.ticks - 1, cursor + 1);
+  else return;
+  cursorIn.value = cursor; draw();
+});
+
+// The latest frame of node n at or before tick t.
+function frameAt(n, t) {
+  let best = null;
+  for (const f of FRAMES) if (f.n === n && f.t <= t) best = f;
+  return best;
+}
+
+function termColour(term) { return "hsl(" + ((term * 67) % 360) + ", 65%, 84%)"; }
+
+function drawLogs() {
+  document.getElementById("at").textContent = cursor;
+  const logs = document.getElementById("logs");
+  logs.replaceChildren();
+  for (const n of D.nodes) {
+    const f = frameAt(n, cursor);
+    const row = document.createElement("div");
+    row.className = "logrow" + (f && !f.up ? " down" : "");
+    const who = document.createElement("span");
+    who.className = "who";
+    if (!f) who.textContent = "n" + n + " follower@0 vote none";
+    else who.textContent = "n" + n + " " + (f.up ? f.role : "down") + "@" + f.term +
+      " vote " + (f.vote ? "n" + f.vote : "none") + "  commit " + f.commit + " applied " + f.applied;
+    row.appendChild(who);
+    let index = 1;
+    for (const [term, count] of (f ? f.log : [])) {
+      for (let k = 0; k < count; k++, index++) {
+        const b = document.createElement("span");
+        b.className = "box" + (index <= f.commit ? " committed" : "") + (index <= f.applied ? " applied" : "");
+        b.style.background = termColour(term);
+        b.title = "n" + n + " entry " + index + ", term " + term;
+        const i = document.createElement("span");
+        i.className = "i"; i.textContent = index;
+        b.appendChild(i);
+        b.appendChild(document.createTextNode(term));
+        row.appendChild(b);
+      }
+    }
+    if (index === 1) {
+      const empty = document.createElement("span");
+      empty.className = "marks"; empty.textContent = "(empty log)";
+      row.appendChild(empty);
+    }
+    logs.appendChild(row);
+  }
+}
 
 function el(name, attrs, parent) {
   const e = document.createElementNS(NS, name);
@@ -546,9 +815,21 @@ function draw() {
     const t = el("text", { x: right ? vx - 4 : vx + 4, y: 14, fill: "#b00020", "font-weight": 600, "text-anchor": right ? "end" : "start" }, svg);
     t.textContent = "✗ " + D.violation.message.slice(0, 80);
   }
+  if (cursor >= state.from && cursor <= state.to) {
+    const cx = x(cursor);
+    el("line", { class: "cursor-line", id: "cursor-marker", x1: cx, y1: 4, x2: cx, y2: TOP + lanes.length * LANE }, svg);
+  }
+  svg.addEventListener("click", ev => {
+    const r = svg.getBoundingClientRect();
+    const t = state.from + Math.round((ev.clientX - r.left - LEFT) * span / (WIDTH - LEFT - 10));
+    cursor = Math.min(Math.max(t, 0), Math.max(D.ticks - 1, 0));
+    cursorIn.value = cursor;
+    draw();
+  });
   svg.dataset.arrows = shown;
   const chart = document.getElementById("chart");
   chart.replaceChildren(svg);
+  drawLogs();
 }
 draw();
 </script>
@@ -588,7 +869,89 @@ mod tests {
             }],
             commits: vec![(1, 4, 1)],
             violation: Some((30, vec![1, 2], "state machine safety: \"x\"".into())),
+            frames: vec![NodeFrame {
+                tick: 3,
+                node: 1,
+                up: true,
+                role: StateType::Leader,
+                term: 2,
+                vote: 1,
+                commit: 1,
+                applied: 1,
+                log: vec![1, 2, 2],
+            }],
         }
+    }
+
+    #[test]
+    fn frames_follow_each_nodes_log_and_standing() {
+        use crate::sim::event::{EntryInfo, MsgInfo};
+        use raftpb::{HardState, Message, MessageType};
+        let vote = Message::new(MessageType::MsgVote, 1, 2);
+        let events = vec![
+            Event::Persist {
+                tick: 0,
+                node: 2,
+                first: 1,
+                terms: vec![1, 1],
+                hard_state: HardState {
+                    term: 1,
+                    vote: 0,
+                    commit: 1,
+                },
+            },
+            Event::Role {
+                tick: 1,
+                node: 1,
+                from: (StateType::Follower, 0),
+                to: (StateType::Candidate, 2),
+            },
+            Event::Send {
+                tick: 1,
+                msg: MsgInfo::of(&vote),
+                arrives: 2,
+            },
+            Event::Deliver {
+                tick: 4,
+                msg: MsgInfo::of(&vote),
+                sent: 1,
+            },
+            Event::Persist {
+                tick: 4,
+                node: 2,
+                first: 2,
+                terms: vec![2],
+                hard_state: HardState {
+                    term: 2,
+                    vote: 1,
+                    commit: 1,
+                },
+            },
+            Event::Apply {
+                tick: 4,
+                node: 2,
+                entry: EntryInfo {
+                    index: 1,
+                    term: 1,
+                    data: String::new(),
+                },
+            },
+        ];
+        let t = Timeline::from_events("x", &events, None);
+        let last = t.frames.iter().rev().find(|f| f.node == 2).unwrap();
+        assert_eq!(
+            (last.tick, last.term, last.vote, last.commit, last.applied),
+            (4, 2, 1, 1, 1)
+        );
+        assert_eq!(last.log, vec![1, 2], "entry 2 replaced from index 2 on");
+        assert_eq!(t.frames.iter().filter(|f| f.node == 2).count(), 2);
+        // The replayed delivery ends the arrow where it happened.
+        assert_eq!(t.arrows.len(), 1);
+        assert_eq!(
+            (t.arrows[0].fate, t.arrows[0].deliver_tick),
+            (Fate::Delivered, 4)
+        );
+        assert!(t.to_json().contains("\"log\":[[1,1],[2,1]]"));
     }
 
     #[test]

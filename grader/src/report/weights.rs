@@ -32,6 +32,7 @@ pub struct Weight {
 pub struct Weights {
     steps: BTreeMap<Step, Weight>,
     scenarios: BTreeMap<Part, Weight>,
+    search: BTreeMap<Part, Weight>,
 }
 
 impl Weights {
@@ -43,6 +44,10 @@ impl Weights {
     pub fn scenarios(&self, part: Part) -> &Weight {
         &self.scenarios[&part]
     }
+
+    pub fn search(&self, part: Part) -> &Weight {
+        &self.search[&part]
+    }
 }
 
 /// Something a weights file can give points to.
@@ -50,6 +55,7 @@ impl Weights {
 enum Key {
     Step(Step),
     Scenarios(Part),
+    Search(Part),
 }
 
 impl Key {
@@ -61,6 +67,7 @@ impl Key {
         match self {
             Key::Step(step) => step.short_name().to_string(),
             Key::Scenarios(part) => format!("scenarios.{}", part.slug()),
+            Key::Search(part) => format!("search.{}", part.slug()),
         }
     }
 
@@ -71,6 +78,7 @@ impl Key {
             .copied()
             .map(Key::Step)
             .chain(Part::of_track(track).iter().copied().map(Key::Scenarios))
+            .chain(Part::searched(track).iter().copied().map(Key::Search))
     }
 }
 
@@ -131,11 +139,13 @@ pub fn parse_for(text: &str, track: Track) -> Result<Weights, String> {
     let mut weights = Weights {
         steps: BTreeMap::new(),
         scenarios: BTreeMap::new(),
+        search: BTreeMap::new(),
     };
     for (key, (_, weight)) in seen {
         match key {
             Key::Step(step) => weights.steps.insert(step, weight),
             Key::Scenarios(part) => weights.scenarios.insert(part, weight),
+            Key::Search(part) => weights.search.insert(part, weight),
         };
     }
     Ok(weights)
@@ -174,6 +184,7 @@ mod tests {
             .into_iter()
             .map(|step| weights.step(step).points)
             .chain(Part::ALL.into_iter().map(|p| weights.scenarios(p).points))
+            .chain(Part::ALL.into_iter().map(|p| weights.search(p).points))
             .sum();
         assert_eq!(total, TOTAL_POINTS);
         for step in Step::ALL {
@@ -198,7 +209,7 @@ mod tests {
         );
     }
 
-    fn all_keys(points: [u32; 12]) -> String {
+    fn all_keys(points: [u32; 14]) -> String {
         Key::all(Track::Core)
             .zip(points)
             .map(|(key, points)| format!("{}  {points}  title of {}\n", key.name(), key.name()))
@@ -209,7 +220,7 @@ mod tests {
     fn a_minimal_file_parses() {
         let text = format!(
             "# comment\n\n{}",
-            all_keys([10, 10, 10, 10, 10, 10, 5, 5, 5, 5, 10, 10])
+            all_keys([10, 10, 10, 10, 10, 10, 5, 5, 5, 5, 6, 6, 4, 4])
         );
         let weights = parse(&text).expect("valid");
         assert_eq!(
@@ -219,17 +230,18 @@ mod tests {
                 title: "title of R4".to_string()
             }
         );
-        assert_eq!(weights.scenarios(Part::Replication).points, 10);
+        assert_eq!(weights.scenarios(Part::Replication).points, 6);
+        assert_eq!(weights.search(Part::Election).points, 4);
     }
 
     #[test]
     fn errors_name_the_line() {
-        let good = all_keys([10, 10, 10, 10, 10, 10, 5, 5, 5, 5, 10, 10]);
+        let good = all_keys([10, 10, 10, 10, 10, 10, 5, 5, 5, 5, 6, 6, 4, 4]);
         let cases = [
-            (format!("{good}E7 1 x\n"), "line 13: unknown key \"E7\""),
+            (format!("{good}E7 1 x\n"), "line 15: unknown key \"E7\""),
             (
                 format!("{good}E1 1 x\n"),
-                "line 13: E1 is given a second time (first on line 1)",
+                "line 15: E1 is given a second time (first on line 1)",
             ),
             (
                 "E1 five title\n".to_string(),

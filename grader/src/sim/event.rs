@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use raftpb::{Entry, EntryType, Index, Message, MessageType, NodeId, StateType, Term};
+use raftpb::{Entry, EntryType, HardState, Index, Message, MessageType, NodeId, StateType, Term};
 
 use crate::model::role_name;
 
@@ -357,6 +357,22 @@ pub enum Event {
         tick: u64,
         text: String,
     },
+    /// A replayed schedule delivered a message sent at `sent`.
+    Deliver {
+        tick: u64,
+        msg: MsgInfo,
+        sent: u64,
+    },
+    /// A node persisted entries (their terms, from index `first` on,
+    /// replacing its log from there) or a hard state: what the timeline
+    /// draws its logs from. Not a line of the trace.
+    Persist {
+        tick: u64,
+        node: NodeId,
+        first: Index,
+        terms: Vec<Term>,
+        hard_state: HardState,
+    },
 }
 
 impl Event {
@@ -379,7 +395,9 @@ impl Event {
             | Event::LossyLink { tick, .. }
             | Event::Heal { tick }
             | Event::Faults { tick, .. }
-            | Event::Note { tick, .. } => *tick,
+            | Event::Note { tick, .. }
+            | Event::Deliver { tick, .. }
+            | Event::Persist { tick, .. } => *tick,
         }
     }
 }
@@ -451,6 +469,33 @@ impl fmt::Display for Event {
             Event::Heal { .. } => write!(f, "heal: every link works"),
             Event::Faults { faults, .. } => write!(f, "network: {faults}"),
             Event::Note { text, .. } => write!(f, "-- {text}"),
+            Event::Deliver { msg, sent, .. } => write!(
+                f,
+                "n{}→n{} delivered {msg} (sent t={sent})",
+                msg.from, msg.to
+            ),
+            Event::Persist {
+                node,
+                first,
+                terms,
+                hard_state,
+                ..
+            } => {
+                write!(
+                    f,
+                    "n{node} persisted term {} vote {} commit {}",
+                    hard_state.term, hard_state.vote, hard_state.commit
+                )?;
+                if !terms.is_empty() {
+                    let ents: Vec<String> = terms
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| format!("{}@{t}", first + i as u64))
+                        .collect();
+                    write!(f, ", entries {}", ents.join(" "))?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -51,18 +51,22 @@
 
 pub mod check;
 pub mod event;
+pub mod explore;
 pub mod measure;
+pub mod schedule;
+pub mod shrink;
 
 use std::collections::{BTreeMap, VecDeque};
 
 use raftpb::{
-    ConfState, EntryType, HardState, Index, Message, MessageType, NodeId, StateType, Term,
+    ConfState, Entry, EntryType, HardState, Index, Message, MessageType, NodeId, StateType, Term,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 pub use check::Checker;
 pub use event::{DropReason, Event, Faults, MsgInfo, Proposal};
+pub use schedule::{Decision, Schedule};
 
 use crate::drive::{Boot, Call, Driver, NodeConfig, Op, Reply, StorageSetup};
 use crate::model::{Failure, ReadyView, Seed, Status, Step, mix, role_name};
@@ -93,6 +97,8 @@ pub struct Options {
     pub max_in_flight: usize,
     /// The most `Ready` rounds one node may need after one event.
     pub max_ready_rounds: usize,
+    /// `Config::max_uncommitted_entries_size` of every node.
+    pub max_uncommitted_size: u64,
 }
 
 impl Options {
@@ -112,6 +118,7 @@ impl Options {
             max_deliveries_per_tick: 10_000,
             max_in_flight: 200_000,
             max_ready_rounds: 16,
+            max_uncommitted_size: u64::MAX,
         }
     }
 
@@ -263,7 +270,24 @@ pub struct Sim<'d> {
     tolerated: BTreeMap<Step, u64>,
     tracing: bool,
     events: Vec<Event>,
+    /// The run's schedule: every decision of the world, when tracing.
+    schedule: Vec<Decision>,
+    /// Replaying a schedule: every message sent, in order; `None` in a
+    /// timed run.
+    pool: Option<Vec<Pooled>>,
 }
+
+/// A message a replayed run sent.
+struct Pooled {
+    msg: Message,
+    sent: u64,
+    /// Delivered or lost.
+    done: bool,
+}
+
+/// What each node's storage holds when a replayed cluster boots: its
+/// entries, from index 1, and its hard state.
+pub type InitialStorage = [(Vec<Entry>, HardState)];
 
 /// Derives a seed for one purpose from the run's seed.
 fn derive_seed(seed: Seed, a: u64, b: u64) -> u64 {
@@ -279,6 +303,31 @@ impl<'d> Sim<'d> {
         opts: Options,
         holes: Holes,
         tracing: bool,
+    ) -> Result<Sim<'d>, Failure> {
+        Sim::build(driver, seed, opts, holes, tracing, None)
+    }
+
+    /// A cluster for [`Sim::replay`]: the nodes boot from `storage` (all
+    /// fresh when it is empty), and messages wait until a decision
+    /// delivers them.
+    pub fn for_replay(
+        driver: &'d mut dyn Driver,
+        seed: Seed,
+        opts: Options,
+        holes: Holes,
+        tracing: bool,
+        storage: &InitialStorage,
+    ) -> Result<Sim<'d>, Failure> {
+        Sim::build(driver, seed, opts, holes, tracing, Some(storage))
+    }
+
+    fn build(
+        driver: &'d mut dyn Driver,
+        seed: Seed,
+        opts: Options,
+        holes: Holes,
+        tracing: bool,
+        replay: Option<&InitialStorage>,
     ) -> Result<Sim<'d>, Failure> {
         if opts.nodes == 0 || opts.latency == 0 || opts.nodes > 64 {
             return Err(Failure::new(format!(
@@ -304,11 +353,33 @@ impl<'d> Sim<'d> {
             tolerated: BTreeMap::new(),
             tracing,
             events: Vec::new(),
+            schedule: Vec::new(),
+            pool: replay.map(|_| Vec::new()),
             opts,
         };
+        let storage = replay.unwrap_or_default();
         let voters: Vec<NodeId> = (1..=sim.opts.nodes).collect();
         for &id in &voters {
             sim.nodes.insert(id, Node::default());
+            let (entries, hard_state) = storage.get((id - 1) as usize).cloned().unwrap_or_default();
+            for e in &entries {
+                sim.checker.on_propose(&e.data);
+            }
+            sim.checker.on_persist_entries(id, &entries, 0)?;
+            sim.checker.on_hard_state(id, hard_state, 0)?;
+            if !entries.is_empty() || hard_state != HardState::default() {
+                let terms: Vec<Term> = entries.iter().map(|e| e.term).collect();
+                sim.record(|tick| Event::Persist {
+                    tick,
+                    node: id,
+                    first: 1,
+                    terms,
+                    hard_state,
+                });
+            }
+            let node = sim.node_mut(id);
+            node.hard_state = hard_state;
+            node.persisted_last = entries.last().map_or(0, |e| e.index);
             let boot = Boot {
                 id,
                 config: sim.config(id, 0),
@@ -317,7 +388,9 @@ impl<'d> Sim<'d> {
                         voters: voters.clone(),
                         learners: Vec::new(),
                     },
-                    ..StorageSetup::default()
+                    snapshot: None,
+                    entries,
+                    hard_state,
                 },
             };
             sim.start(id, &Op::Boot(boot))?;
@@ -334,7 +407,7 @@ impl<'d> Sim<'d> {
             check_quorum: self.opts.check_quorum,
             max_size_per_msg: self.opts.max_size_per_msg,
             max_inflight_msgs: self.opts.max_inflight_msgs,
-            max_uncommitted_size: u64::MAX,
+            max_uncommitted_size: self.opts.max_uncommitted_size,
             applied: 0,
             seed: derive_seed(self.seed, id, incarnation),
         }
@@ -420,6 +493,13 @@ impl<'d> Sim<'d> {
         }
     }
 
+    /// Adds a decision of the world to the run's schedule, when tracing.
+    fn decide(&mut self, decision: impl FnOnce() -> Decision) {
+        if self.tracing {
+            self.schedule.push(decision());
+        }
+    }
+
     /// Hands `id`'s pending work to the application, as many rounds as it
     /// takes (bounded), and checks what the node did.
     fn handle_ready(&mut self, id: NodeId) -> Result<(), Failure> {
@@ -462,6 +542,18 @@ impl<'d> Sim<'d> {
         if let Some(hs) = rd.hard_state {
             self.persist_hard_state(id, hs)?;
         }
+        if !rd.entries.is_empty() || rd.hard_state.is_some() {
+            let hard_state = self.node_mut(id).hard_state;
+            let first = rd.entries.first().map_or(0, |e| e.index);
+            let terms: Vec<Term> = rd.entries.iter().map(|e| e.term).collect();
+            self.record(|tick| Event::Persist {
+                tick,
+                node: id,
+                first,
+                terms,
+                hard_state,
+            });
+        }
         self.node_mut(id).status = rd.status;
 
         // A role change is noted before the messages it caused, so the
@@ -471,6 +563,12 @@ impl<'d> Sim<'d> {
         // 2. Send.
         for m in &rd.messages {
             self.checker.on_send(m, now)?;
+            if m.to == id {
+                return Err(self.fail(format!(
+                    "no message to oneself: n{id} sent itself {} (§5.3: a leader sends its RPCs \"to each of the other servers\")",
+                    MsgInfo::of(m)
+                )));
+            }
         }
         for m in rd.messages {
             self.send(m);
@@ -549,6 +647,31 @@ impl<'d> Sim<'d> {
         self.stats.bytes += MESSAGE_HEADER_BYTES + entry_bytes;
 
         let (from, to) = (m.from, m.to);
+        if self.pool.is_some() {
+            if !self.is_node(to) {
+                self.stats.dropped += 1;
+                self.record(|tick| Event::Drop {
+                    tick,
+                    msg: MsgInfo::of(&m),
+                    reason: DropReason::Unknown,
+                });
+                return;
+            }
+            let sent = self.now;
+            if let Some(pool) = self.pool.as_mut() {
+                pool.push(Pooled {
+                    msg: m.clone(),
+                    sent,
+                    done: false,
+                });
+            }
+            self.record(|tick| Event::Send {
+                tick,
+                msg: MsgInfo::of(&m),
+                arrives: tick + 1,
+            });
+            return;
+        }
         if let Some(reason) = self.lost_on_send(from, to) {
             self.stats.dropped += 1;
             self.record(|tick| Event::Drop {
@@ -669,17 +792,46 @@ impl<'d> Sim<'d> {
             });
             return Ok(());
         }
+        if self.pool.is_none() {
+            self.decide(|| Decision::Deliver {
+                msg: m.clone(),
+                keep: false,
+            });
+        }
         self.stats.delivered += 1;
         self.stats.events += 1;
         // A refusal is the node declining the message (a proposal with no
         // leader, a response from a stranger); an application drops those.
         let what = format!("step {:?}", m.msg_type);
+        let pre_vote = (m.msg_type == MessageType::MsgPreVote).then_some((m.term, m.from));
+        let before = self.node_mut(to).hard_state;
         match self.driver.apply(&Op::Deliver { id: to, msg: m }) {
             Reply::Done | Reply::Refused(_) => {}
             r if self.tolerated(to, &r) => {}
             other => return Err(self.unexpected(to, &what, other)),
         }
-        self.handle_ready(to)
+        self.handle_ready(to)?;
+        // §9.6: a pre-vote is a question; answering it changes nothing.
+        let after = self.node_mut(to).hard_state;
+        if let Some((term, from)) = pre_vote
+            && (before.term, before.vote) != (after.term, after.vote)
+        {
+            let who = |v: NodeId| {
+                if v == 0 {
+                    "none".to_string()
+                } else {
+                    format!("n{v}")
+                }
+            };
+            return Err(self.fail(format!(
+                "a pre-vote changes nothing: n{to} went from term {}, vote {} to term {}, vote {} on a MsgPreVote of term {term} from n{from} (§9.6: a pre-vote is a question, not a vote)",
+                before.term,
+                who(before.vote),
+                after.term,
+                who(after.vote)
+            )));
+        }
+        Ok(())
     }
 
     /// Runs one tick: deliveries, then every live node's tick.
@@ -689,18 +841,26 @@ impl<'d> Sim<'d> {
         self.deliver_due()?;
         let ids: Vec<NodeId> = self.nodes.keys().copied().collect();
         for id in ids {
-            if !self.node_mut(id).up {
-                continue;
-            }
-            match self.driver.apply(&Op::Tick { id, times: 1 }) {
-                Reply::Done => {}
-                r if self.tolerated(id, &r) => {}
-                other => return Err(self.unexpected(id, "tick", other)),
-            }
-            self.stats.events += 1;
-            self.handle_ready(id)?;
+            self.tick_node(id, 1)?;
         }
         Ok(())
+    }
+
+    /// `times` ticks of `id`'s clock, if it is up.
+    fn tick_node(&mut self, id: NodeId, times: u64) -> Result<(), Failure> {
+        if !self.node_ref(id)?.up {
+            return Ok(());
+        }
+        if times == 1 {
+            self.decide(|| Decision::Tick { node: id });
+        }
+        match self.driver.apply(&Op::Tick { id, times }) {
+            Reply::Done => {}
+            r if self.tolerated(id, &r) => {}
+            other => return Err(self.unexpected(id, "tick", other)),
+        }
+        self.stats.events += 1;
+        self.handle_ready(id)
     }
 
     /// Runs `ticks` ticks.
@@ -802,6 +962,7 @@ impl<'d> Sim<'d> {
         if !self.is_up(id) {
             return Ok(());
         }
+        self.decide(|| Decision::SetTimeout { node: id, ticks });
         let op = Op::Call {
             id,
             call: Call::SetRandomizedElectionTimeout(ticks),
@@ -1022,6 +1183,10 @@ impl<'d> Sim<'d> {
 
     /// Proposes `data` at node `id`, as a client of that node would.
     pub fn propose(&mut self, id: NodeId, data: Vec<u8>) -> Result<Proposal, Failure> {
+        self.decide(|| Decision::Propose {
+            node: id,
+            data: data.clone(),
+        });
         self.checker.on_propose(&data);
         self.stats.events += 1;
         let shown = preview(&data);
@@ -1077,6 +1242,7 @@ impl<'d> Sim<'d> {
 
     /// Makes `id` start an election now (the application's `campaign`).
     pub fn campaign(&mut self, id: NodeId) -> Result<(), Failure> {
+        self.decide(|| Decision::Campaign { node: id });
         self.record(|tick| Event::Campaign { tick, node: id });
         if !self.is_up(id) {
             return Ok(());
@@ -1096,6 +1262,7 @@ impl<'d> Sim<'d> {
         if !self.node_ref(id)?.up {
             return Ok(());
         }
+        self.decide(|| Decision::Crash { node: id });
         match self.driver.apply(&Op::Crash { id }) {
             Reply::Done => {}
             other => return Err(self.unexpected(id, "crash", other)),
@@ -1114,6 +1281,7 @@ impl<'d> Sim<'d> {
         if self.node_ref(id)?.up {
             return Ok(());
         }
+        self.decide(|| Decision::Restart { node: id });
         let node = self.node_mut(id);
         node.incarnation += 1;
         let incarnation = node.incarnation;
@@ -1233,5 +1401,122 @@ impl<'d> Sim<'d> {
     /// Ends the run, handing over its events.
     pub fn into_events(self) -> Vec<Event> {
         self.events
+    }
+
+    /// Ends the run, handing over its events and its schedule.
+    pub fn into_run(self) -> (Vec<Event>, Schedule) {
+        (self.events, Schedule(self.schedule))
+    }
+
+    // ── Replaying a schedule ─────────────────────────────────────────────
+
+    /// Runs `schedule` on this cluster (made by [`Sim::for_replay`]), one
+    /// decision per tick: decision k happens at t=k. A decision that cannot
+    /// be taken (a delivery of a message never sent, a restart of a node
+    /// that is up) is passed over. Fails with the first broken invariant,
+    /// as a timed run does.
+    pub fn replay(&mut self, schedule: &Schedule) -> Result<(), Failure> {
+        if self.pool.is_none() {
+            return Err(self.fail("a schedule is replayed on a cluster made for replays"));
+        }
+        for decision in &schedule.0 {
+            self.now += 1;
+            self.stats.ticks += 1;
+            match decision {
+                Decision::Tick { node } => self.tick_node(*node, 1)?,
+                Decision::Fire { node } => self.fire(*node)?,
+                Decision::Deliver { msg, keep } => {
+                    self.decide(|| decision.clone());
+                    match self.take_pooled(msg, *keep, true) {
+                        Some((m, sent)) => {
+                            self.record(|tick| Event::Deliver {
+                                tick,
+                                msg: MsgInfo::of(&m),
+                                sent,
+                            });
+                            self.deliver(m)?;
+                        }
+                        None => self.note(|| format!("(not sent in this run: {decision})")),
+                    }
+                }
+                Decision::Drop { msg } => {
+                    self.decide(|| decision.clone());
+                    if let Some((m, _)) = self.take_pooled(msg, false, false) {
+                        self.stats.dropped += 1;
+                        self.record(|tick| Event::Drop {
+                            tick,
+                            msg: MsgInfo::of(&m),
+                            reason: DropReason::Random,
+                        });
+                    }
+                }
+                Decision::Propose { node, data } => {
+                    self.propose(*node, data.clone())?;
+                }
+                Decision::Campaign { node } => self.campaign(*node)?,
+                Decision::Crash { node } => self.crash(*node)?,
+                Decision::Restart { node } => self.restart(*node)?,
+                Decision::SetTimeout { node, ticks } => {
+                    self.set_randomized_election_timeout(*node, *ticks)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `id`'s timer runs out: its clock ticks until it does (a leader's
+    /// heartbeat, anyone else's election timeout), all in one event.
+    fn fire(&mut self, id: NodeId) -> Result<(), Failure> {
+        self.decide(|| Decision::Fire { node: id });
+        if !self.node_ref(id)?.up {
+            return Ok(());
+        }
+        let state = match self.driver.apply(&Op::State { id }) {
+            Reply::State(s) => s,
+            other => return Err(self.unexpected(id, "report its state", other)),
+        };
+        let ticks = if state.state == StateType::Leader {
+            self.opts
+                .heartbeat_tick
+                .saturating_sub(state.heartbeat_elapsed)
+                .max(1)
+        } else {
+            state
+                .randomized_election_timeout
+                .saturating_sub(state.election_elapsed)
+                .max(1)
+        };
+        self.note(|| format!("n{id}'s timer runs out ({ticks} ticks)"));
+        self.tick_node(id, ticks)
+    }
+
+    /// The message of the pool `msg` names: the oldest one not delivered
+    /// with this very content, else (`again`) one delivered before with
+    /// it, else the oldest one not delivered with the same sender,
+    /// receiver, type and term. Marked done unless `keep`.
+    fn take_pooled(&mut self, msg: &Message, keep: bool, again: bool) -> Option<(Message, u64)> {
+        let pool = self.pool.as_mut()?;
+        let same_kind = |p: &Pooled| {
+            p.msg.from == msg.from
+                && p.msg.to == msg.to
+                && p.msg.msg_type == msg.msg_type
+                && p.msg.term == msg.term
+        };
+        let at = pool
+            .iter()
+            .position(|p| !p.done && p.msg == *msg)
+            .or_else(|| {
+                if again {
+                    pool.iter().position(|p| p.msg == *msg)
+                } else {
+                    None
+                }
+            })
+            .or_else(|| pool.iter().position(|p| !p.done && same_kind(p)))?;
+        let p = &mut pool[at];
+        if !keep {
+            p.done = true;
+        }
+        Some((p.msg.clone(), p.sent))
     }
 }

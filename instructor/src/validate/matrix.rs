@@ -150,6 +150,7 @@ pub struct Row {
 pub struct Verdicts {
     pub steps: BTreeMap<Step, Verdict>,
     pub scenarios: BTreeMap<Part, Verdict>,
+    pub search: BTreeMap<Part, Verdict>,
 }
 
 impl Verdicts {
@@ -162,6 +163,9 @@ impl Verdicts {
                 }
                 Graded::Scenarios(part) => {
                     v.scenarios.insert(part, item.verdict);
+                }
+                Graded::Search(part) => {
+                    v.search.insert(part, item.verdict);
                 }
                 Graded::Hidden(_) => {}
             }
@@ -198,6 +202,11 @@ impl Verdicts {
                 ["RAFTLAB", "SCENARIO", part] => {
                     if let Ok(p) = Part::parse(part) {
                         v.scenarios.insert(p, verdict);
+                    }
+                }
+                ["RAFTLAB", "SEARCH", part] => {
+                    if let Ok(p) = Part::parse(part) {
+                        v.search.insert(p, verdict);
                     }
                 }
                 _ => {}
@@ -315,9 +324,15 @@ pub fn check_row_in(
             }
         }
     }
-    for &part in Part::of_track(track) {
-        let verdict = verdicts.scenarios.get(&part);
-        let item = format!("{} scenarios", part.slug());
+    let scenarios = Part::of_track(track)
+        .iter()
+        .map(|&p| (p, "scenarios", &verdicts.scenarios, &AlsoFails::Scenarios));
+    let searches = Part::searched(track)
+        .iter()
+        .map(|&p| (p, "search", &verdicts.search, &AlsoFails::Search));
+    for (part, what, map, also) in scenarios.chain(searches) {
+        let verdict = map.get(&part);
+        let item = format!("{} {what}", part.slug());
         match expect {
             Expect::Skeleton => {
                 if !not_done(verdict) {
@@ -365,16 +380,16 @@ pub fn check_row_in(
                 }
             }
             Expect::Zoo(info) => {
-                let listed = info.also_fails.contains(&AlsoFails::Scenarios);
+                let listed = info.also_fails.contains(also);
                 let ok = verdict == Some(&Verdict::Pass)
                     || (listed && verdict.is_some_and(|v| *v != Verdict::NoCases));
                 if !ok {
                     let expected = if listed {
-                        "a verdict (listed in also-fails)"
+                        "a verdict (listed in also-fails)".to_string()
                     } else {
-                        "PASS (scenarios are not listed in also-fails)"
+                        format!("PASS ({what} is not listed in also-fails)")
                     };
-                    off(&item, expected, seen_text(verdict));
+                    off(&item, &expected, seen_text(verdict));
                 }
             }
         }
@@ -664,12 +679,19 @@ pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
         .iter()
         .flat_map(|t| Part::of_track(*t).iter().copied())
         .collect();
+    let searched: Vec<Part> = tracks
+        .iter()
+        .flat_map(|t| Part::searched(*t).iter().copied())
+        .collect();
     let _ = write!(out, "{:<label_width$}", "variant");
     for step in &steps {
         let _ = write!(out, " {:<5}", step.short_name());
     }
     for part in &parts {
         let _ = write!(out, " {:<5}", &part.slug()[..4]);
+    }
+    for part in &searched {
+        let _ = write!(out, " {:<5}", format!("S{}", &part.slug()[..3]));
     }
     let _ = writeln!(out, "  time");
     for (row, outcome) in rows.iter().zip(outcomes) {
@@ -682,7 +704,8 @@ pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
         };
         match &outcome.verdicts {
             None => {
-                let _ = write!(out, " {:<71}", "(no verdicts; see below)");
+                let width = (steps.len() + parts.len() + searched.len()) * 6 - 1;
+                let _ = write!(out, " {:<width$}", "(no verdicts; see below)");
             }
             Some(v) => {
                 for step in &steps {
@@ -690,9 +713,13 @@ pub fn matrix_table(rows: &[Row], outcomes: &[RowOutcome]) -> String {
                     let mark = if off(step.name()) { "*" } else { "" };
                     let _ = write!(out, " {:<5}", format!("{cell}{mark}"));
                 }
-                for part in &parts {
-                    let cell = v.scenarios.get(part).map_or("-".to_string(), short);
-                    let mark = if off(&format!("{} scenarios", part.slug())) {
+                let columns = parts
+                    .iter()
+                    .map(|p| (p, "scenarios", &v.scenarios))
+                    .chain(searched.iter().map(|p| (p, "search", &v.search)));
+                for (part, what, map) in columns {
+                    let cell = map.get(part).map_or("-".to_string(), short);
+                    let mark = if off(&format!("{} {what}", part.slug())) {
                         "*"
                     } else {
                         ""
@@ -795,6 +822,7 @@ mod tests {
         Verdicts {
             steps: Step::ALL.into_iter().zip(steps).collect(),
             scenarios: Part::ALL.into_iter().zip(scenarios).collect(),
+            search: Part::ALL.into_iter().zip(scenarios).collect(),
         }
     }
 
@@ -838,7 +866,7 @@ mod tests {
         let all_pass = verdicts([Verdict::Pass; 10], [Verdict::Pass; 2]);
         assert!(check_row("reference", &Expect::Reference, &all_pass).is_empty());
         let problems = check_row("skeleton", &Expect::Skeleton, &all_pass);
-        assert_eq!(problems.len(), 12, "{problems:?}");
+        assert_eq!(problems.len(), 14, "{problems:?}");
         assert_eq!(
             problems[0],
             "skeleton: Election Step1: expected TODO or BLOCKED, seen PASS"
@@ -876,7 +904,13 @@ mod tests {
             v.steps.insert(*s, Verdict::Todo);
         }
         let problems = check_row("prefix-6", &Expect::Prefix(6), &v);
-        assert_eq!(problems, vec!["prefix-6: election scenarios: expected PASS (all the steps it needs are done), seen BLOCKED BY Replication Step1".to_string()]);
+        assert_eq!(
+            problems,
+            vec![
+                "prefix-6: election scenarios: expected PASS (all the steps it needs are done), seen BLOCKED BY Replication Step1".to_string(),
+                "prefix-6: election search: expected PASS (all the steps it needs are done), seen BLOCKED BY Replication Step1".to_string(),
+            ]
+        );
     }
 
     #[test]
