@@ -8,10 +8,10 @@
 //!
 //! | layer | module | what |
 //! |---|---|---|
-//! | 1 | [`model`] | steps, parts, seeds, outcomes, the views of a node |
-//! | 2 | [`drive`] | ops and replies, their wire form, record and replay |
-//! | 3 | [`sim`] | the cluster simulator and the invariant checker |
-//! | 4 | [`cases`] | the step suites and the scenarios |
+//! | 1 | [`model`] | steps, parts, seeds, outcomes, the views of a node, the events of a run |
+//! | 2 | [`drive`] | ops and replies, their wire form, record and replay, schedules |
+//! | 3 | [`sim`] | the cluster simulator, the invariant checker, the explorer, shrinking |
+//! | 4 | [`cases`] | the step suites, the scenarios, the searches |
 //! | 5 | [`registry`] | every case, by name |
 //! | 6 | [`exec`] | running a case in a host: processes, the judge |
 //! | 7 | [`report`] | verdicts, the table, hints, Gradescope, JUnit, timelines |

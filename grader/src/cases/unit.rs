@@ -11,8 +11,8 @@ use raftpb::{ConfState, Entry, HardState, Message, MessageType, NodeId, StateTyp
 
 use super::Ctx;
 use crate::drive::{Boot, Call, NodeConfig, Op, ProgressSetup, Reply, StorageSetup};
+use crate::model::event::MsgInfo;
 use crate::model::{Failure, Kind, NodeState, Outcome, ProgressState, ProgressView, Step, mix};
-use crate::sim::event::MsgInfo;
 
 /// The election timeout of test nodes, in ticks. The randomized timeout is
 /// in `[ELECTION_TICK, 2 * ELECTION_TICK)`.

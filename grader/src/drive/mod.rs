@@ -13,6 +13,7 @@ pub mod op;
 pub mod protocol;
 pub mod record;
 pub mod replay;
+pub mod schedule;
 
 pub use op::{
     Boot, Call, CampaignKind, Driver, NodeConfig, Op, ProgressSetup, Reply, ReplyKind, StorageSetup,

@@ -21,8 +21,8 @@ use std::io::{self, Read, Write};
 
 use super::codec::{DecodeError, Decoder, Encoder, MAX_FRAME_BYTES, Wire};
 use super::op::Reply;
+use super::schedule::Schedule;
 use crate::model::Seed;
-use crate::sim::Schedule;
 
 /// The tag of a reply frame.
 pub const REPLY_TAG: u8 = 2;
@@ -238,7 +238,9 @@ mod tests {
             case: "e1::x".to_string(),
             seeds: vec![Seed(1), Seed(2)],
             flush_each: true,
-            schedule: Some(Schedule(vec![crate::sim::Decision::Fire { node: 2 }])),
+            schedule: Some(Schedule(vec![crate::drive::schedule::Decision::Fire {
+                node: 2,
+            }])),
         };
         let mut e = Encoder::new();
         e.put(&r);

@@ -2,6 +2,7 @@
 //! seeds, what a case judges and how its run ends, and the views of a node
 //! the grader judges.
 
+pub mod event;
 pub mod node;
 pub mod outcome;
 pub mod seed;

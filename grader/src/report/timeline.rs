@@ -885,7 +885,7 @@ mod tests {
 
     #[test]
     fn frames_follow_each_nodes_log_and_standing() {
-        use crate::sim::event::{EntryInfo, MsgInfo};
+        use crate::model::event::{EntryInfo, MsgInfo};
         use raftpb::{HardState, Message, MessageType};
         let vote = Message::new(MessageType::MsgVote, 1, 2);
         let events = vec![

@@ -30,8 +30,8 @@ use raftpb::{
 };
 
 use crate::model::Failure;
+use crate::model::event::preview;
 pub use crate::model::mix;
-use crate::sim::event::preview;
 
 /// One entry of a node's persisted log: its term, and a hash of the whole
 /// log up to and including it, so two logs compare in O(1) at any index.

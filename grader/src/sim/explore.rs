@@ -95,12 +95,12 @@ use raftpb::{StateType, Term};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::drive::schedule::{Decision, Schedule};
 use crate::drive::{Boot, Call, Driver, NodeConfig, Op, Reply, StorageSetup};
+use crate::model::event::{MsgInfo, preview};
 use crate::model::{Failure, NodeState, ProgressState, ReadyView, Step, mix, role_name};
 use crate::sim::Holes;
 use crate::sim::check::hash_bytes;
-use crate::sim::event::{MsgInfo, preview};
-use crate::sim::schedule::{Decision, Schedule};
 
 /// The most nodes a searched cluster may have.
 pub const MAX_NODES: usize = 5;

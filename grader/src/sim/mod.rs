@@ -50,10 +50,8 @@
 //! membership changes, and clock drift: every node ticks at the same rate.
 
 pub mod check;
-pub mod event;
 pub mod explore;
 pub mod measure;
-pub mod schedule;
 pub mod shrink;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -64,13 +62,13 @@ use raftpb::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+pub use crate::drive::schedule::{Decision, Schedule};
+pub use crate::model::event::{DropReason, Event, Faults, MsgInfo, Proposal};
 pub use check::Checker;
-pub use event::{DropReason, Event, Faults, MsgInfo, Proposal};
-pub use schedule::{Decision, Schedule};
 
 use crate::drive::{Boot, Call, Driver, NodeConfig, Op, Reply, StorageSetup};
+use crate::model::event::{EntryInfo, preview};
 use crate::model::{Failure, ReadyView, Seed, Status, Step, mix, role_name};
-use event::{EntryInfo, preview};
 
 /// How a simulated cluster is set up.
 #[derive(Clone, Debug)]
@@ -1157,7 +1155,7 @@ impl<'d> Sim<'d> {
         }
         Err(self.fail(format!(
             "{} was not committed on {expected} nodes within {max_ticks} ticks (nodes: {})",
-            event::preview(data),
+            preview(data),
             self.describe_nodes()
         )))
     }

@@ -11,8 +11,8 @@
 //! The budget is a number of runs, never seconds, so the same failure
 //! shrinks to the same schedule on any machine.
 
+use crate::drive::schedule::{Decision, Schedule};
 use crate::model::Failure;
-use crate::sim::schedule::{Decision, Schedule};
 
 /// The invariants a replay can break, as the checker names them. A failure
 /// that names none of them (a scenario waiting for a leader in vain) is

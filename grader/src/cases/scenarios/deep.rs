@@ -84,7 +84,7 @@ fn commit(sim: &mut Sim, data: &[u8], expected: usize) -> Result<Index, Failure>
 
 /// Proposes at `node`, which must be the leader; returns the index.
 fn propose_at(sim: &mut Sim, node: NodeId, data: Vec<u8>) -> Result<Index, Failure> {
-    let shown = crate::sim::event::preview(&data);
+    let shown = crate::model::event::preview(&data);
     match sim.propose(node, data)? {
         Proposal::Appended { index, .. } => Ok(index),
         other => Err(sim.fail(format!(

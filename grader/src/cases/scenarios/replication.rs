@@ -172,7 +172,7 @@ fn commit(sim: &mut Sim, data: &[u8], expected: usize) -> Result<Index, Failure>
 
 /// Proposes at `node`, which must be the leader; returns the index.
 fn propose_at(sim: &mut Sim, node: NodeId, data: Vec<u8>) -> Result<Index, Failure> {
-    let shown = crate::sim::event::preview(&data);
+    let shown = crate::model::event::preview(&data);
     match sim.propose(node, data)? {
         Proposal::Appended { index, .. } => Ok(index),
         other => Err(sim.fail(format!(
@@ -190,7 +190,7 @@ fn check_not_applied(sim: &Sim, index: Index, why: &str) -> Outcome {
         sim.now(),
         entry.map_or(String::new(), |(t, d)| format!(
             "{index}@{t} {}",
-            crate::sim::event::preview(d)
+            crate::model::event::preview(d)
         )),
         sim.describe_nodes()
     );
@@ -206,7 +206,7 @@ fn check_only_empty_applied(sim: &Sim, when: &str) -> Outcome {
                 "{when}, n{n} applied {}@{} {}; want only the empty entries of new leaders",
                 a.index,
                 a.term,
-                crate::sim::event::preview(&a.data)
+                crate::model::event::preview(&a.data)
             )));
         }
     }
@@ -385,7 +385,7 @@ fn follower_failure(ctx: &mut Ctx<'_>) -> Outcome {
             entry.is_some_and(|(_, d)| d == value(104).as_slice()),
             "t={}: index {index} holds {:?}, want c104, proposed there while the leader kept its term",
             sim.now(),
-            entry.map(|(t, d)| format!("{index}@{t} {}", crate::sim::event::preview(d)))
+            entry.map(|(t, d)| format!("{index}@{t} {}", crate::model::event::preview(d)))
         );
         Ok(())
     })
@@ -492,7 +492,7 @@ fn concurrent_proposals(ctx: &mut Ctx<'_>) -> Outcome {
                 entry.is_some_and(|(t, d)| t == term && d == want.as_slice()),
                 "t={}: index {index} holds {:?}, want c{}@{term}: the leader kept its term throughout",
                 sim.now(),
-                entry.map(|(t, d)| format!("{index}@{t} {}", crate::sim::event::preview(d))),
+                entry.map(|(t, d)| format!("{index}@{t} {}", crate::model::event::preview(d))),
                 k + 1
             );
         }
@@ -541,7 +541,7 @@ fn rejoin(ctx: &mut Ctx<'_>) -> Outcome {
                     "n{n} applied {}@{} {}, proposed to n{old} while it was cut off: those entries were never on a majority and must be discarded",
                     a.index,
                     a.term,
-                    crate::sim::event::preview(&a.data)
+                    crate::model::event::preview(&a.data)
                 )));
             }
         }

@@ -15,7 +15,7 @@ use std::fmt;
 use raftpb::{Message, NodeId};
 
 use crate::drive::codec::{DecodeError, Decoder, Encoder, Wire};
-use crate::sim::event::{MsgInfo, preview};
+use crate::model::event::{MsgInfo, preview};
 
 /// One decision of the world.
 #[derive(Clone, Debug, PartialEq, Eq)]
