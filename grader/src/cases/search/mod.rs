@@ -8,11 +8,17 @@
 //! shortest: the case replays its schedule in the simulator, so the
 //! failure, the trace and the timeline are those of that replay.
 //!
-//! | case | start | budgets | goal |
-//! |---|---|---|---|
-//! | `search::election` | 3 fresh nodes | 3 timeouts, 1 reboot, 1 duplicate, 1 loss | a leader |
-//! | `search::replication` | n1 leads term 1, its entry committed everywhere | 2 proposals, 2 timeouts, 1 reboot, 1 duplicate, 1 loss | a proposal committed on every node |
-//! | `search::figure8` | the paper's Figure 8 on 3 nodes: n1 and n2 each hold an uncommitted entry at index 2, of terms 1 and 2 | 3 timeouts, one entry per append | an entry of a new term committed |
+//! | case | start | events | budgets | goal |
+//! |---|---|---|---|---|
+//! | `search::election` | 3 fresh nodes | 10 | 3 timeouts, 1 heartbeat, 1 reboot | a leader |
+//! | `search::pre_vote` | 3 fresh nodes with pre-vote | 10 | the same | a leader |
+//! | `search::replication` | n1 leads term 1, its entry committed everywhere | 9 | 2 proposals, 1 timeout, 1 heartbeat, 1 reboot, 1 duplicate | a proposal committed on every node |
+//! | `search::figure8` | the paper's Figure 8 on 3 nodes: n1 and n2 each hold an uncommitted entry at index 2, of terms 1 and 2 | 11 | 3 timeouts, one entry per append | an entry of a new term committed |
+//! | `search::four_nodes` | 4 nodes, n1 leads term 1 | 12 | 2 proposals, 1 timeout | a proposal committed on every node |
+//!
+//! A message that is never delivered is a lost one: every schedule that
+//! leaves it in flight is explored, so the default bounds spend no budget
+//! on explicit losses.
 //!
 //! A search whose state bound cuts it short passes only if it completed
 //! `min_depth` levels: it is judged on what it explored, and says so.
@@ -211,7 +217,7 @@ pub fn cases() -> Vec<Case> {
         Case {
             name: "search::election",
             kind: Kind::Search(Part::Election),
-            purpose: "Every schedule of 3 fresh nodes up to 12 events (timeouts in any order, deliveries in any order, a duplicate, a loss, a reboot) keeps one leader per term and one vote per node and term, and one of them elects a leader (§5.2).",
+            purpose: "Every schedule of 3 fresh nodes up to 10 events (up to 3 election timeouts, a heartbeat and a reboot, deliveries in any order or never) keeps one leader per term and one vote per node and term, and one of them elects a leader (§5.2).",
             uses: ELECTION_USES,
             run: |ctx| run(ctx, &ELECTION),
         },
@@ -225,21 +231,21 @@ pub fn cases() -> Vec<Case> {
         Case {
             name: "search::replication",
             kind: Kind::Search(Part::Replication),
-            purpose: "Every schedule of 12 events after n1 is elected (2 proposals, timeouts, deliveries in any order, a duplicate, a loss, a reboot) keeps the logs matching and every committed entry in place, and one of them commits a proposal on every node (§5.3, §5.4).",
+            purpose: "Every schedule of up to 9 events after n1 is elected (2 proposals, a timeout, a heartbeat, a reboot, deliveries in any order or never, a duplicate) keeps the logs matching and every committed entry in place, and one of them commits a proposal on every node (§5.3, §5.4).",
             uses: REPLICATION_USES,
             run: |ctx| run(ctx, &REPLICATION),
         },
         Case {
             name: "search::figure8",
             kind: Kind::Search(Part::Replication),
-            purpose: "The paper's Figure 8 on 3 nodes, every schedule of 11 events: a leader never counts an entry of an earlier term committed by its replicas, so no committed entry is ever overwritten (§5.4.2).",
+            purpose: "The paper's Figure 8 on 3 nodes, every schedule of up to 11 events: a leader never counts an entry of an earlier term committed by its replicas, so no committed entry is ever overwritten (§5.4.2).",
             uses: REPLICATION_USES,
             run: |ctx| run(ctx, &FIGURE8),
         },
         Case {
             name: "search::four_nodes",
             kind: Kind::Search(Part::Replication),
-            purpose: "An even cluster, 4 nodes led by n1, every schedule of 12 events with 2 proposals (a leader takes one uncommitted proposal at a time): an entry counts as committed only once 3 of the 4 hold it, and a proposal refused is reported as refused (§5.3).",
+            purpose: "An even cluster, 4 nodes led by n1, every schedule of up to 12 events with 2 proposals (a leader takes one uncommitted proposal at a time): an entry counts as committed only once 3 of the 4 hold it, and a proposal refused is reported as refused (§5.3).",
             uses: REPLICATION_USES,
             run: |ctx| run(ctx, &FOUR_NODES),
         },
