@@ -402,9 +402,10 @@ fn write_page(page: &Timeline, path: &Path) -> Result<PathBuf, String> {
     Ok(path.to_path_buf())
 }
 
-/// Shrinks every failing scenario and search run to the decisions that
-/// matter (see [`crate::exec::minimize`]); a failure that cannot be shrunk
-/// is shown as it ran.
+/// Shrinks every failing scenario run to the decisions that matter (see
+/// [`crate::exec::minimize`]); a failure that cannot be shrunk is shown as
+/// it ran. A search's failure needs no shrinking: found breadth-first, its
+/// schedule is one of the shortest that fail at all.
 fn shrink_failures(
     launcher: &dyn Launcher,
     results: &mut [(Graded, CaseResult)],
@@ -412,7 +413,7 @@ fn shrink_failures(
     terminal: bool,
 ) {
     for (_, result) in results.iter_mut() {
-        let shrinkable = matches!(result.case.kind, Kind::Scenario(_) | Kind::Search(_));
+        let shrinkable = matches!(result.case.kind, Kind::Scenario(_));
         let Some(seed) = result
             .seed
             .filter(|_| shrinkable && result.status == Status::Fail)

@@ -22,7 +22,7 @@ use crate::sim::Schedule;
 use crate::sim::shrink::{self, failure_kind, failure_tick};
 
 /// Candidate runs a shrinking may make.
-pub const MAX_SHRINK_RUNS: u64 = 400;
+pub const MAX_SHRINK_RUNS: u64 = 5000;
 
 /// Why a failure was not shrunk.
 #[derive(Clone, Debug, PartialEq, Eq)]
