@@ -328,12 +328,16 @@ impl Bounds {
     pub const MAX_BUDGET: u8 = 31;
 
     /// These bounds with `k` times the states, and `k` times the depth and
-    /// every budget (at most [`Bounds::MAX_BUDGET`] each).
+    /// every budget (at most [`Bounds::MAX_BUDGET`] each). `min_depth` is
+    /// what the default bounds complete on a correct Raft, so it stays only
+    /// at `k` = 1: with every budget `k` times wider, the states of a level
+    /// grow faster than `k` times, and a scaled search is judged on what it
+    /// explored.
     pub fn scaled(self, k: u32) -> Bounds {
         let budget = |b: u8| (u32::from(b) * k).min(u32::from(Bounds::MAX_BUDGET)) as u8;
         Bounds {
             depth: self.depth.saturating_mul(k),
-            min_depth: self.min_depth,
+            min_depth: if k == 1 { self.min_depth } else { 0 },
             states: self.states.saturating_mul(u64::from(k)),
             timeouts: budget(self.timeouts),
             heartbeats: budget(self.heartbeats),
@@ -2405,7 +2409,8 @@ mod tests {
             (s.depth, s.states, s.timeouts, s.reboots),
             (100, 10_000, 30, Bounds::MAX_BUDGET)
         );
-        assert_eq!(s.min_depth, 8);
+        assert_eq!(s.min_depth, 0, "a scaled search is judged on what it explored");
+        assert_eq!(b.scaled(1).min_depth, 8);
     }
 
     #[test]
