@@ -2409,7 +2409,10 @@ mod tests {
             (s.depth, s.states, s.timeouts, s.reboots),
             (100, 10_000, 30, Bounds::MAX_BUDGET)
         );
-        assert_eq!(s.min_depth, 0, "a scaled search is judged on what it explored");
+        assert_eq!(
+            s.min_depth, 0,
+            "a scaled search is judged on what it explored"
+        );
         assert_eq!(b.scaled(1).min_depth, 8);
     }
 
