@@ -9,7 +9,6 @@ use grader::cli::test::{COMMAND_ENV, test_main};
 use grader::model::{Step, Track};
 
 use crate::build::{self, Profile};
-use crate::skeleton;
 use crate::sources::Reference;
 use crate::variant::{self, Variant};
 
@@ -229,36 +228,46 @@ pub fn skeleton(root: &Path, args: Vec<OsString>) -> ExitCode {
             _ => return usage_error(&format!("unknown option {a:?}"), SKELETON_USAGE),
         }
     }
-    let wanted = match Reference::read(root).and_then(|r| r.skeleton(Track::Core)) {
-        Ok(files) => files,
+    let reference = match Reference::read(root) {
+        Ok(reference) => reference,
         Err(e) => {
             eprintln!("instructor: {e}");
             return ExitCode::from(1);
         }
     };
-    let mut stale = false;
-    for (generated, text) in &wanted {
-        let path = root.join(generated);
-        let current = fs::read_to_string(&path).unwrap_or_default();
-        if check {
-            if let Some((line, want, got)) = skeleton::first_difference(text, &current) {
-                stale = true;
-                eprintln!(
-                    "{generated} is stale at line {line}: it has {:?}, the reference makes {:?}; run `cargo run -q -p instructor -- skeleton`",
-                    got.unwrap_or("(end of file)"),
-                    want.unwrap_or("(end of file)")
-                );
+    if check {
+        match reference.stale_files(root) {
+            Ok(stale) if stale.is_empty() => {}
+            Ok(stale) => {
+                for line in stale {
+                    eprintln!("{line}; run `cargo run -q -p instructor -- skeleton`");
+                }
+                return ExitCode::from(1);
             }
-        } else if current != *text {
+            Err(e) => {
+                eprintln!("instructor: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        let wanted = match reference.skeleton(Track::Core) {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("instructor: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        for (generated, text) in &wanted {
+            let path = root.join(generated);
+            if fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+                continue;
+            }
             if let Err(e) = fs::write(&path, text) {
                 eprintln!("instructor: cannot write {}: {e}", path.display());
                 return ExitCode::from(1);
             }
             println!("wrote {generated}");
         }
-    }
-    if stale {
-        return ExitCode::from(1);
     }
     if check {
         println!("skeleton is up to date");

@@ -733,48 +733,60 @@ Options:
   -h, --help   print this help
 ";
 
-/// `instructor package OUT [--no-hints] [--no-check]`.
-pub fn package_main(root: &Path, args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
-    use std::process::ExitCode;
+/// What `instructor package` was asked to do.
+#[derive(Debug)]
+pub struct PackageArgs {
+    pub out: PathBuf,
+    pub options: PackageOptions,
+    /// Check the package for answers after writing it.
+    pub check: bool,
+}
+
+/// Parses `instructor package`'s arguments; `Ok(None)` is `--help`.
+pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Option<PackageArgs>, String> {
     let mut options = PackageOptions::default();
     let mut check = true;
     let mut out: Option<PathBuf> = None;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         match arg.to_str() {
-            Some("-h" | "--help") => {
-                print!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
+            Some("-h" | "--help") => return Ok(None),
             Some("--no-hints") => options.no_hints = true,
             Some("--track") => {
-                let Some(t) = it.next() else {
-                    eprintln!("instructor package: --track needs core or deep\n\n{USAGE}");
-                    return ExitCode::from(2);
-                };
-                match Track::parse(&t.to_string_lossy()) {
-                    Ok(t) => options.track = t,
-                    Err(e) => {
-                        eprintln!("instructor package: {e}\n\n{USAGE}");
-                        return ExitCode::from(2);
-                    }
-                }
+                let t = it.next().ok_or("--track needs core or deep")?;
+                options.track = Track::parse(&t.to_string_lossy())?;
             }
             Some("--no-check") => check = false,
-            Some(flag) if flag.starts_with('-') => {
-                eprintln!("instructor package: unknown option {flag}\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
-            _ if out.is_some() => {
-                eprintln!("instructor package: one directory to write, not two\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
+            Some(flag) if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
+            _ if out.is_some() => return Err("one directory to write, not two".to_string()),
             _ => out = Some(PathBuf::from(arg)),
         }
     }
-    let Some(out) = out else {
-        eprintln!("instructor package: which directory to write?\n\n{USAGE}");
-        return ExitCode::from(2);
+    let out = out.ok_or("which directory to write?")?;
+    Ok(Some(PackageArgs {
+        out,
+        options,
+        check,
+    }))
+}
+
+/// `instructor package OUT [--track core|deep] [--no-hints] [--no-check]`.
+pub fn package_main(root: &Path, args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let PackageArgs {
+        out,
+        options,
+        check,
+    } = match parse_args(args) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("instructor package: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
     };
     let files = match build_package(root, &out, options) {
         Ok(files) => files,

@@ -166,6 +166,25 @@ impl Reference {
         })
     }
 
+    /// The committed files of the workspace at `root` that differ from
+    /// the core track's skeleton, each with its first differing line:
+    /// `raft/src/raft.rs is stale at line 12: it has "...", the reference
+    /// makes "..."`. Empty when every generated file is current.
+    pub fn stale_files(&self, root: &Path) -> Result<Vec<String>, String> {
+        let mut stale = Vec::new();
+        for (generated, text) in self.skeleton(Track::Core)? {
+            let current = fs::read_to_string(root.join(generated)).unwrap_or_default();
+            if let Some((line, want, got)) = skeleton::first_difference(&text, &current) {
+                stale.push(format!(
+                    "{generated} is stale at line {line}: it has {:?}, the reference makes {:?}",
+                    got.unwrap_or("(end of file)"),
+                    want.unwrap_or("(end of file)")
+                ));
+            }
+        }
+        Ok(stale)
+    }
+
     /// The text of one generated file of `rendered`.
     pub fn file<'a>(rendered: &'a [(&'static str, String)], generated: &str) -> Option<&'a str> {
         rendered

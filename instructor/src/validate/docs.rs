@@ -212,25 +212,13 @@ pub fn check(inv: &Invocation) -> Result<(), String> {
                     _ => Err(format!("skeleton takes only --check, not {rest:?}")),
                 },
                 "validate" => super::parse_args(os(rest)).map(|_| ()),
-                "package" => {
-                    let bad: Vec<&String> = rest
-                        .iter()
-                        .filter(|a| {
-                            a.starts_with('-') && !matches!(a.as_str(), "--no-hints" | "--no-check")
-                        })
-                        .collect();
-                    let dirs = rest.iter().filter(|a| !a.starts_with('-')).count();
-                    match (bad.as_slice(), dirs) {
-                        ([], 1) => Ok(()),
-                        ([], n) => Err(format!("package writes one directory, not {n}")),
-                        (b, _) => Err(format!("package has no option {}", b[0])),
-                    }
-                }
+                "package" => crate::package::parse_args(os(rest)).map(|_| ()),
                 "grade" => crate::grade::parse_args(os(rest)).map(|_| ()),
                 "gradescope" => match rest {
                     [zip] if zip.ends_with(".zip") => Ok(()),
                     _ => Err("gradescope takes one OUT.zip".into()),
                 },
+                "-h" | "--help" if rest.is_empty() => Ok(()),
                 other => Err(format!("`instructor {other}` is not a command")),
             }
         }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use grader::exec::process::{self, Limits, OutputLimits, OutputReader};
 use grader::model::Track;
 
-use crate::skeleton;
+use crate::sources::Reference;
 use crate::variant::{self, Variant};
 
 /// Clippy as the project requires it: every target, no warning.
@@ -290,18 +290,18 @@ fn test_command(nextest: bool, ignored: bool) -> Vec<&'static str> {
 }
 
 fn skeleton_check(root: &Path) -> CheckResult {
-    let result = variant::read_reference(root).and_then(|reference| {
-        let generated = skeleton::make_skeleton(&reference)?;
-        let committed = fs::read_to_string(root.join(variant::RAFT_RS))
-            .map_err(|e| format!("cannot read {}: {e}", variant::RAFT_RS))?;
-        match skeleton::first_difference(&generated, &committed) {
-            None => Ok("raft/src/raft.rs is the skeleton of solutions/raft.rs".to_string()),
-            Some((line, expected, found)) => Err(format!(
-                "raft/src/raft.rs is stale at line {line}: expected {expected:?}, found {found:?}; \
-                 run `cargo run -q -p instructor -- skeleton`"
-            )),
-        }
-    });
+    let result = Reference::read(root)
+        .and_then(|reference| reference.stale_files(root))
+        .and_then(|stale| {
+            if stale.is_empty() {
+                Ok("every generated file is the core skeleton of the reference".to_string())
+            } else {
+                Err(format!(
+                    "{}; run `cargo run -q -p instructor -- skeleton`",
+                    stale.join("; ")
+                ))
+            }
+        });
     match result {
         Ok(s) => CheckResult::Passed(s),
         Err(e) => CheckResult::Failed(e),
