@@ -4,5 +4,5 @@
 # on, e.g. `bench/run.sh --reps 7 --batch 10`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec cargo run -q -p grader --bin raftlab -- exec --solution -- \
+exec cargo run -q -p instructor -- exec --solution -- \
     cargo run -q --release --manifest-path bench/Cargo.toml -- "$@"

@@ -1,33 +1,27 @@
-//! RaftLab's grader: a deterministic cluster simulator, the per-step suites
-//! and the scenarios that judge a student's `raft/src/raft.rs`, the runner
-//! that executes every case in its own process, and the reports.
+//! RaftLab's grader: it judges a student's `raft/src/raft.rs` without ever
+//! linking it.
 //!
-//! | module | what |
-//! |---|---|
-//! | [`case`] | what a case is, and the registry of all of them |
-//! | [`steps`] | the ten step suites |
-//! | [`scenarios`] | cluster scenarios of the election and replication parts |
-//! | [`sim`] | the simulator and the invariant checker |
-//! | [`timeline`] | the HTML timeline picture of one run |
-//! | [`skeleton`], [`variant`] | the reference, the skeleton, mutants, scratch copies |
-//! | [`runner`] | runs each case in a child process; `raftlab test` |
-//! | [`report`], [`weights`] | verdicts per step, the table, results.json, JUnit |
-//! | [`validate`] | the grader's own test: the validation matrix and CI's checks |
-//! | [`package`], [`grade`], [`gradescope`], [`hidden`] | the student package, bulk grading, Gradescope, hidden seeds |
+//! The student's code runs in a child process, the *host*
+//! (`raftlab-host`, the `host` crate), which drives real nodes and reports
+//! what each op returned. The grader runs the same case code against those
+//! reports and decides. Layers import downwards only:
+//!
+//! | layer | module | what |
+//! |---|---|---|
+//! | 1 | [`model`] | steps, parts, seeds, outcomes, the views of a node, the events of a run |
+//! | 2 | [`drive`] | ops and replies, their wire form, record and replay, schedules |
+//! | 3 | [`sim`] | the cluster simulator, the invariant checker, the explorer, shrinking |
+//! | 4 | [`cases`] | the step suites, the scenarios, the searches |
+//! | 5 | [`registry`] | every case, by name |
+//! | 6 | [`exec`] | running a case in a host: processes, the judge |
+//! | 7 | [`report`] | verdicts, the table, hints, Gradescope, JUnit, timelines |
+//! | 8 | [`cli`] | `raftlab test`, the student's command |
 
-pub mod case;
-pub mod docs;
-pub mod grade;
-pub mod gradescope;
-pub mod hidden;
-pub mod package;
+pub mod cases;
+pub mod cli;
+pub mod drive;
+pub mod exec;
+pub mod model;
+pub mod registry;
 pub mod report;
-pub mod runner;
-pub mod scenarios;
 pub mod sim;
-pub mod skeleton;
-pub mod steps;
-pub mod timeline;
-pub mod validate;
-pub mod variant;
-pub mod weights;

@@ -3,14 +3,14 @@
 //! an arrow per message and the violation marked. A screenshot is saved
 //! beside the page.
 //!
-//! Needs Debian's `chromium`; `raftlab validate` runs it (and CI installs
+//! Needs Debian's `chromium`; `instructor validate` runs it (and CI installs
 //! the browser), so it is ignored in a plain `cargo test`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use grader::timeline::{Arrow, Fate, RoleBand, Shade, Timeline};
-use raft::StateType;
+use grader::report::timeline::{Arrow, Fate, RoleBand, Shade, Timeline};
+use raftpb::StateType;
 
 /// A five-node run of 2,000 ticks: as large as the page must stay usable for.
 fn run() -> Timeline {
@@ -90,7 +90,7 @@ fn browser(chromium: &Path, profile: &Path, extra: &[&str], page: &Path) -> std:
 }
 
 #[test]
-#[ignore = "needs chromium; run by `raftlab validate`"]
+#[ignore = "needs chromium; run by `instructor validate`"]
 fn the_page_renders_lanes_arrows_and_the_violation() {
     let chromium = chromium().expect("chromium is installed (apt-get install chromium)");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("timeline-browser");

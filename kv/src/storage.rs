@@ -11,17 +11,19 @@
 //! ```text
 //! wal.log:  "RLKVWAL1"  record  record  record ...
 //! record:   len u32 | crc32(len) u32 | crc32(body) u32 | body (len bytes)
-//! body:     kind u8 | payload         (identity, conf state, hard state,
-//!                                      entries, snapshot)
+//! body:     kind u8 | payload         (identity, bootstrap, conf state,
+//!                                      hard state, entries, snapshot)
 //! ```
 //!
 //! The length has its own checksum so a damaged length is caught rather
 //! than followed. On replay, a last record that is incomplete, or whose
-//! body fails its checksum, is the write that a crash interrupted: it is cut
-//! off with a warning (it was never acknowledged, since acknowledgement
-//! waits for the sync). Any damage before the last record means the disk
-//! lost data that was acknowledged: the node refuses to start and names
-//! the file and the offset.
+//! body fails its checksum, is cut off and reported in [`Recovery`]. Such
+//! a tail is what a crash in the middle of a write leaves (that write was
+//! never synced, so never acknowledged), but it is also what a disk that
+//! lost synced data leaves (then it may have been acknowledged): the log
+//! cannot tell the two apart, and says so. Any damage before the last
+//! record means the disk lost data that was synced: the node refuses to
+//! start and names the file and the offset.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -56,6 +58,8 @@ enum Kind {
     HardState = 3,
     Entries = 4,
     Snapshot = 5,
+    /// The cluster this directory belongs to: its id and first members.
+    Bootstrap = 6,
 }
 
 impl Kind {
@@ -66,6 +70,7 @@ impl Kind {
             Kind::HardState,
             Kind::Entries,
             Kind::Snapshot,
+            Kind::Bootstrap,
         ]
         .into_iter()
         .find(|k| *k as u8 == b)
@@ -103,10 +108,11 @@ impl fmt::Display for OpenError {
                 reason,
             } => write!(
                 f,
-                "{} is corrupt at offset {offset}: {reason}; refusing to start, since data \
-                 that was acknowledged may be lost (restore the directory from a backup, or \
-                 remove it so the node rejoins empty and catches up from the others)",
-                path.display()
+                "{} is corrupt at offset {offset}: {reason}. Refusing to start: data this node \
+                 acknowledged (entries, votes) may be lost, and a node that forgot them must \
+                 not rejoin under its old id. {}",
+                path.display(),
+                replace_advice(None)
             ),
             OpenError::WrongNode {
                 path,
@@ -124,6 +130,86 @@ impl fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
+/// What to do with node `id` (or any node) whose data is lost or damaged,
+/// as the refusal messages say it.
+pub fn replace_advice(id: Option<NodeId>) -> String {
+    let id = id.map_or("ID".to_string(), |id| id.to_string());
+    format!(
+        "In a cluster, replace it with a new member: `kv member remove {id}`, then `kv member \
+         add PEER_ADDR --http HTTP_ADDR`, start the new member with an empty data directory \
+         as that command prints, and once it has caught up, `kv member promote NEW_ID`. A \
+         one-node cluster has no other copy: restore the directory from a backup (`kv snapshot \
+         save` makes one)."
+    )
+}
+
+/// The cluster a data directory belongs to: written once, when the
+/// directory is created, identical on every first member, and copied by
+/// every member added later. A snapshot makes the first members' log
+/// entries unnecessary, but not this record: it is what a new member
+/// starts from when the leader sends it the log from the first entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bootstrap {
+    /// A hash of the first members: two clusters started with different
+    /// `--peers` lists have different ids.
+    pub cluster_id: u64,
+    /// The first members (all voters) and their peer addresses.
+    pub members: Vec<(NodeId, String)>,
+}
+
+impl Bootstrap {
+    /// The bootstrap of a new cluster whose first members are `members`.
+    pub fn new(members: Vec<(NodeId, String)>) -> Bootstrap {
+        let mut members = members;
+        members.sort();
+        // FNV-1a over "id=addr;" for each member, in id order.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for (id, addr) in &members {
+            for b in format!("{id}={addr};").bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        Bootstrap {
+            cluster_id: h,
+            members,
+        }
+    }
+
+    /// The first membership: every first member a voter.
+    pub fn conf_state(&self) -> ConfState {
+        ConfState {
+            voters: self.members.iter().map(|(id, _)| *id).collect(),
+            learners: vec![],
+        }
+    }
+
+    pub fn encode(&self, e: &mut Encoder) {
+        e.u64(self.cluster_id);
+        e.u32(u32::try_from(self.members.len()).unwrap_or(u32::MAX));
+        for (id, addr) in &self.members {
+            e.u64(*id);
+            e.bytes(addr.as_bytes());
+        }
+    }
+
+    pub fn decode(d: &mut Decoder) -> Result<Bootstrap, DecodeError> {
+        let cluster_id = d.u64("cluster id")?;
+        let n = d.count("member count", 12)?;
+        let mut members = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = d.u64("member id")?;
+            let addr = d.bytes("member address")?;
+            let addr = String::from_utf8(addr).map_err(|_| d.error("an address is not UTF-8"))?;
+            members.push((id, addr));
+        }
+        Ok(Bootstrap {
+            cluster_id,
+            members,
+        })
+    }
+}
+
 /// What opening found, besides the state itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovery {
@@ -131,7 +217,8 @@ pub struct Recovery {
     pub created: bool,
     /// Records replayed.
     pub records: usize,
-    /// A torn last record was cut off: its offset and how many bytes went.
+    /// An incomplete last record was cut off: its offset and how many bytes
+    /// went. It may have been acknowledged; see the module doc.
     pub torn_tail: Option<(u64, u64)>,
 }
 
@@ -140,6 +227,9 @@ pub struct DiskStorage {
     mem: MemStorage,
     dir: PathBuf,
     node_id: NodeId,
+    bootstrap: Bootstrap,
+    /// The membership as of the last applied entry, for the next snapshot.
+    applied_conf_state: ConfState,
     /// `wal.log`, opened for appending.
     file: File,
     /// The log file's size.
@@ -148,11 +238,38 @@ pub struct DiskStorage {
 
 impl DiskStorage {
     /// Opens the log in `dir` (created if missing) for node `node_id`. A
-    /// new log records `conf_state` as the membership; an existing one
-    /// keeps its own.
+    /// new log records `conf_state` as the first membership (with no peer
+    /// addresses); an existing one keeps its own. Tests use this; a node
+    /// uses [`DiskStorage::open_existing`] and [`DiskStorage::create`].
     pub fn open(
         dir: &Path,
         node_id: NodeId,
+        conf_state: &ConfState,
+    ) -> Result<(DiskStorage, Recovery), OpenError> {
+        if let Some(opened) = DiskStorage::open_existing(dir, node_id)? {
+            return Ok(opened);
+        }
+        let bootstrap = Bootstrap::new(
+            conf_state
+                .voters
+                .iter()
+                .map(|&id| (id, String::new()))
+                .collect(),
+        );
+        DiskStorage::create(dir, node_id, &bootstrap, conf_state)
+    }
+
+    /// Whether `dir` holds a log.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(WAL_FILE).exists()
+    }
+
+    /// Creates a new log in `dir` for node `node_id` of the cluster
+    /// `bootstrap`, starting from the membership `conf_state`, and opens it.
+    pub fn create(
+        dir: &Path,
+        node_id: NodeId,
+        bootstrap: &Bootstrap,
         conf_state: &ConfState,
     ) -> Result<(DiskStorage, Recovery), OpenError> {
         let io_err = |path: &Path| {
@@ -160,6 +277,43 @@ impl DiskStorage {
             move |source| OpenError::Io { path, source }
         };
         fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let wal_path = dir.join(WAL_FILE);
+        let mut records = Encoder::new();
+        put_record(&mut records, Kind::Identity, |e| {
+            e.u64(node_id);
+            e.u64(bootstrap.cluster_id);
+        });
+        put_record(&mut records, Kind::Bootstrap, |e| bootstrap.encode(e));
+        put_record(&mut records, Kind::ConfState, |e| {
+            codec::put_conf_state(e, conf_state)
+        });
+        write_new_log(dir, &records.buf).map_err(io_err(&wal_path))?;
+        info!(
+            "created {} for node {node_id} of cluster {:016x}, voters {:?}, learners {:?}",
+            wal_path.display(),
+            bootstrap.cluster_id,
+            conf_state.voters,
+            conf_state.learners
+        );
+        let (store, mut recovery) =
+            DiskStorage::open_existing(dir, node_id)?.ok_or_else(|| OpenError::Io {
+                path: wal_path.clone(),
+                source: io::Error::new(io::ErrorKind::NotFound, "vanished after it was created"),
+            })?;
+        recovery.created = true;
+        Ok((store, recovery))
+    }
+
+    /// Opens the log in `dir` for node `node_id`; `None` when there is
+    /// none.
+    pub fn open_existing(
+        dir: &Path,
+        node_id: NodeId,
+    ) -> Result<Option<(DiskStorage, Recovery)>, OpenError> {
+        let io_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| OpenError::Io { path, source }
+        };
         let wal_path = dir.join(WAL_FILE);
         // A leftover temporary file is a rewrite that did not finish; the
         // log it was to replace is still whole.
@@ -171,31 +325,23 @@ impl DiskStorage {
             );
             fs::remove_file(&tmp).map_err(io_err(&tmp))?;
         }
-        let mut recovery = Recovery::default();
         if !wal_path.exists() {
-            let mut records = Encoder::new();
-            put_record(&mut records, Kind::Identity, |e| e.u64(node_id));
-            put_record(&mut records, Kind::ConfState, |e| {
-                codec::put_conf_state(e, conf_state)
-            });
-            write_new_log(dir, &records.buf).map_err(io_err(&wal_path))?;
-            recovery.created = true;
-            info!(
-                "created {} for node {node_id}, voters {:?}",
-                wal_path.display(),
-                conf_state.voters
-            );
+            return Ok(None);
         }
+        let mut recovery = Recovery::default();
         let bytes = fs::read(&wal_path).map_err(io_err(&wal_path))?;
         let mem = MemStorage::new();
-        let replayed = replay(&wal_path, &bytes, node_id, &mem)?;
+        let mut bootstrap = None;
+        let replayed = replay(&wal_path, &bytes, node_id, &mem, &mut bootstrap)?;
         recovery.records = replayed.records;
         let mut wal_bytes = bytes.len() as u64;
         if let Some(offset) = replayed.torn_at {
             let cut = bytes.len() as u64 - offset;
             warn!(
-                "{}: cut off a torn last record at offset {offset} ({cut} bytes): the write a \
-                 crash interrupted, never acknowledged",
+                "{}: cut off an incomplete last record at offset {offset} ({cut} bytes). A crash \
+                 in the middle of a write leaves one (that write was never synced, so never \
+                 acknowledged); so does a disk that lost data after it was synced (then what \
+                 it held may have been acknowledged). This log cannot tell which.",
                 wal_path.display()
             );
             let f = OpenOptions::new()
@@ -211,16 +357,45 @@ impl DiskStorage {
             .append(true)
             .open(&wal_path)
             .map_err(io_err(&wal_path))?;
-        Ok((
+        let applied_conf_state = mem
+            .initial_state()
+            .map(|s| s.conf_state)
+            .unwrap_or_default();
+        // A log written before the bootstrap record existed: its members
+        // are the first membership, addresses unknown.
+        let bootstrap = bootstrap.unwrap_or_else(|| {
+            Bootstrap::new(
+                applied_conf_state
+                    .voters
+                    .iter()
+                    .map(|&id| (id, String::new()))
+                    .collect(),
+            )
+        });
+        Ok(Some((
             DiskStorage {
                 mem,
                 dir: dir.to_path_buf(),
                 node_id,
+                bootstrap,
+                applied_conf_state,
                 file,
                 wal_bytes,
             },
             recovery,
-        ))
+        )))
+    }
+
+    /// The cluster this log belongs to.
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.bootstrap
+    }
+
+    /// Records the membership after a change was applied: the next
+    /// snapshot carries it. (On disk it changes only with a snapshot; after
+    /// a restart Raft applies the changes after the snapshot again.)
+    pub fn set_applied_conf_state(&mut self, cs: ConfState) {
+        self.applied_conf_state = cs;
     }
 
     /// The log file's path.
@@ -323,6 +498,7 @@ impl DiskStorage {
             return Ok(false);
         }
         let state = self.initial_state_or_panic();
+        let conf_state = self.applied_conf_state.clone();
         let term = self
             .mem
             .term(applied)
@@ -330,7 +506,7 @@ impl DiskStorage {
         let snap = Snapshot {
             data,
             metadata: raft::SnapshotMetadata {
-                conf_state: state.conf_state.clone(),
+                conf_state: conf_state.clone(),
                 index: applied,
                 term,
             },
@@ -347,12 +523,14 @@ impl DiskStorage {
         // one, and memory changes only after that: a crash anywhere leaves
         // one whole log.
         let mut records = Encoder::new();
-        put_record(&mut records, Kind::Identity, |e| e.u64(self.node_id));
+        put_record(&mut records, Kind::Identity, |e| {
+            e.u64(self.node_id);
+            e.u64(self.bootstrap.cluster_id);
+        });
+        put_record(&mut records, Kind::Bootstrap, |e| self.bootstrap.encode(e));
+        // The snapshot carries the membership at its index.
         put_record(&mut records, Kind::Snapshot, |e| {
             codec::put_snapshot(e, &snap)
-        });
-        put_record(&mut records, Kind::ConfState, |e| {
-            codec::put_conf_state(e, &state.conf_state)
         });
         if state.hard_state != HardState::default() {
             put_record(&mut records, Kind::HardState, |e| {
@@ -370,8 +548,9 @@ impl DiskStorage {
 
         let first_index = self.mem.first_index().unwrap_or_default();
         let mut core = self.mem.wl();
-        core.create_snapshot(applied, Some(state.conf_state), snap.data)
+        core.create_snapshot(applied, Some(conf_state.clone()), snap.data)
             .unwrap_or_else(|e| panic!("snapshot at applied index {applied} failed: {e}"));
+        core.set_conf_state(conf_state);
         let compact_to = applied.saturating_sub(keep_entries);
         if compact_to >= first_index {
             core.compact(compact_to)
@@ -431,6 +610,7 @@ fn replay(
     bytes: &[u8],
     node_id: NodeId,
     mem: &MemStorage,
+    bootstrap: &mut Option<Bootstrap>,
 ) -> Result<Replayed, OpenError> {
     let corrupt = |offset: usize, reason: String| OpenError::Corrupt {
         path: path.to_path_buf(),
@@ -483,7 +663,7 @@ fn replay(
                 format!("a record of {len} bytes fails its checksum, and records follow it"),
             ));
         }
-        apply_record(body, node_id, mem).map_err(|e| match e {
+        apply_record(body, node_id, mem, bootstrap).map_err(|e| match e {
             RecordError::Bad(reason) => corrupt(pos, reason),
             RecordError::WrongNode(found) => OpenError::WrongNode {
                 path: path.to_path_buf(),
@@ -507,7 +687,12 @@ enum RecordError {
 }
 
 /// Replays one record's body into `mem`.
-fn apply_record(body: &[u8], node_id: NodeId, mem: &MemStorage) -> Result<(), RecordError> {
+fn apply_record(
+    body: &[u8],
+    node_id: NodeId,
+    mem: &MemStorage,
+    bootstrap: &mut Option<Bootstrap>,
+) -> Result<(), RecordError> {
     let mut d = Decoder::new(body);
     let decode = |e: DecodeError| RecordError::Bad(format!("a record does not decode: {e}"));
     let kind_byte = d.u8("record kind").map_err(decode)?;
@@ -520,6 +705,13 @@ fn apply_record(body: &[u8], node_id: NodeId, mem: &MemStorage) -> Result<(), Re
             if found != node_id {
                 return Err(RecordError::WrongNode(found));
             }
+            // Logs written before the cluster id existed have none.
+            if d.remaining() > 0 {
+                d.u64("cluster id").map_err(decode)?;
+            }
+        }
+        Kind::Bootstrap => {
+            *bootstrap = Some(Bootstrap::decode(&mut d).map_err(decode)?);
         }
         Kind::ConfState => {
             let cs = codec::get_conf_state(&mut d).map_err(decode)?;

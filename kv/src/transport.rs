@@ -1,5 +1,12 @@
 //! Messages between nodes: one outgoing TCP connection per peer, carrying
 //! length-prefixed frames (`len: u32 LE`, then [`codec::encode_message`]).
+//! Every connection opens with 8 bytes that say what it is for: a stream of
+//! messages ([`STREAM_MAGIC`]), or a probe ([`PROBE_MAGIC`]) that asks the
+//! node what it knows of its cluster and gets one frame back.
+//!
+//! The set of peers changes with the membership ([`Transport::set_peers`]).
+//! For tests, links can be cut on purpose ([`Transport::block`]): the
+//! messages on them are dropped silently, as a network partition would.
 //!
 //! Raft tolerates lost messages, so the transport never blocks the Ready
 //! loop: each peer has a bounded queue and a sender thread; a full queue,
@@ -7,12 +14,12 @@
 //! the peer unreachable, and Raft resends what matters. A peer that is
 //! down is retried at most every [`RECONNECT_BACKOFF`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,6 +42,14 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 pub const RECONNECT_BACKOFF: Duration = Duration::from_millis(200);
 /// Inbound connections served at once; more are closed at once.
 const MAX_INBOUND: usize = 64;
+/// The first bytes of a connection that carries messages.
+pub const STREAM_MAGIC: &[u8; 8] = b"RLKVMSG1";
+/// The first bytes of a connection that asks for the node's cluster view.
+pub const PROBE_MAGIC: &[u8; 8] = b"RLKVPRB1";
+/// The largest probe answer accepted.
+const MAX_PROBE_BYTES: usize = 1 << 20;
+/// How long a node may take to answer a probe.
+const PROBE_ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the transport hands the node.
 #[derive(Debug)]
@@ -45,11 +60,20 @@ pub enum Inbound {
     Unreachable(NodeId),
     /// A snapshot was written to the peer's connection, or failed to be.
     SnapshotStatus { to: NodeId, failed: bool },
+    /// Someone asks what this node knows of its cluster: send the encoded
+    /// answer on the channel.
+    Probe(SyncSender<Vec<u8>>),
 }
+
+type Deliver = Arc<dyn Fn(Inbound) + Send + Sync>;
 
 /// The sending side: one queue per peer.
 pub struct Transport {
-    queues: BTreeMap<NodeId, SyncSender<Message>>,
+    id: NodeId,
+    queues: BTreeMap<NodeId, (SocketAddr, SyncSender<Message>)>,
+    deliver: Deliver,
+    /// Peers whose links are cut on purpose (tests).
+    blocked: Arc<Mutex<BTreeSet<NodeId>>>,
 }
 
 impl Transport {
@@ -65,37 +89,69 @@ impl Transport {
     where
         F: Fn(Inbound) + Send + Sync + 'static,
     {
-        let deliver = Arc::new(deliver);
-        let known: Vec<NodeId> = peers.keys().copied().collect();
+        let deliver: Deliver = Arc::new(deliver);
+        let blocked = Arc::new(Mutex::new(BTreeSet::new()));
         {
             let deliver = Arc::clone(&deliver);
+            let blocked = Arc::clone(&blocked);
             thread::Builder::new()
                 .name(format!("n{id}-accept"))
-                .spawn(move || accept_loop(id, listener, known, deliver))
+                .spawn(move || accept_loop(id, listener, deliver, blocked))
                 .unwrap_or_else(|e| panic!("cannot start the peer listener thread: {e}"));
         }
-        let mut queues = BTreeMap::new();
+        let mut t = Transport {
+            id,
+            queues: BTreeMap::new(),
+            deliver,
+            blocked,
+        };
+        t.set_peers(peers);
+        t
+    }
+
+    /// Makes `peers` the set this node sends to: starts a sender for each
+    /// new peer (or new address) and stops those of peers no longer there.
+    pub fn set_peers(&mut self, peers: &BTreeMap<NodeId, SocketAddr>) {
+        self.queues
+            .retain(|peer, (addr, _)| peers.get(peer) == Some(addr));
         for (&peer, &addr) in peers {
-            if peer == id {
+            if peer == self.id || self.queues.contains_key(&peer) {
                 continue;
             }
             let (tx, rx) = mpsc::sync_channel(PEER_QUEUE);
-            let deliver = Arc::clone(&deliver);
-            thread::Builder::new()
-                .name(format!("n{id}-to-n{peer}"))
-                .spawn(move || send_loop(peer, addr, rx, deliver))
-                .unwrap_or_else(|e| panic!("cannot start the sender thread for {peer}: {e}"));
-            queues.insert(peer, tx);
+            let deliver = Arc::clone(&self.deliver);
+            let spawned = thread::Builder::new()
+                .name(format!("n{}-to-n{peer}", self.id))
+                .spawn(move || send_loop(peer, addr, rx, deliver));
+            match spawned {
+                Ok(_) => {
+                    self.queues.insert(peer, (addr, tx));
+                }
+                Err(e) => warn!("cannot start the sender thread for node {peer}: {e}"),
+            }
         }
-        Transport { queues }
+    }
+
+    /// Cuts (or, with an empty set, heals) the links to and from `peers`:
+    /// their messages are dropped without a word, as a partition would.
+    pub fn block(&self, peers: BTreeSet<NodeId>) {
+        *self.blocked.lock().unwrap_or_else(|e| e.into_inner()) = peers;
     }
 
     /// Queues `m` for its destination. Returns false when it was dropped
     /// (unknown peer, or its queue is full); the caller reports the peer
     /// unreachable.
     pub fn send(&self, m: Message) -> bool {
-        let Some(q) = self.queues.get(&m.to) else {
-            warn!("dropped {m:?}: node {} is not a peer", m.to);
+        if self
+            .blocked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&m.to)
+        {
+            return true;
+        }
+        let Some((_, q)) = self.queues.get(&m.to) else {
+            debug!("dropped {m:?}: node {} is not a peer", m.to);
             return false;
         };
         match q.try_send(m) {
@@ -112,11 +168,33 @@ impl Transport {
     }
 }
 
+/// Asks the node whose peer address is `addr` what it knows of its
+/// cluster; returns its encoded answer.
+pub fn probe(addr: SocketAddr, timeout: Duration) -> Result<Vec<u8>, String> {
+    let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(timeout + PROBE_ANSWER_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    s.write_all(PROBE_MAGIC).map_err(|e| e.to_string())?;
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len)
+        .map_err(|e| format!("no answer: {e}"))?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_PROBE_BYTES {
+        return Err(format!("an answer of {len} bytes is over the limit"));
+    }
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body)
+        .map_err(|e| format!("a cut answer: {e}"))?;
+    Ok(body)
+}
+
 fn accept_loop(
     id: NodeId,
     listener: TcpListener,
-    known: Vec<NodeId>,
-    deliver: Arc<dyn Fn(Inbound) + Send + Sync>,
+    deliver: Deliver,
+    blocked: Arc<Mutex<BTreeSet<NodeId>>>,
 ) {
     let active = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
@@ -133,12 +211,16 @@ fn accept_loop(
             continue;
         }
         active.fetch_add(1, Ordering::SeqCst);
-        let (active, deliver, known) = (Arc::clone(&active), Arc::clone(&deliver), known.clone());
+        let (active, deliver, blocked) = (
+            Arc::clone(&active),
+            Arc::clone(&deliver),
+            Arc::clone(&blocked),
+        );
         let spawned = thread::Builder::new()
             .name(format!("n{id}-from-peer"))
             .spawn(move || {
                 let peer = stream.peer_addr().ok();
-                if let Err(e) = read_frames(id, stream, &known, &*deliver) {
+                if let Err(e) = serve_peer(id, stream, &*deliver, &blocked) {
                     debug!("connection from {peer:?} closed: {e}");
                 }
                 active.fetch_sub(1, Ordering::SeqCst);
@@ -149,14 +231,32 @@ fn accept_loop(
     }
 }
 
-/// Reads frames until the connection ends or a frame is bad.
-fn read_frames(
+/// Serves one inbound connection: a probe, or a stream of messages.
+fn serve_peer(
     id: NodeId,
     stream: TcpStream,
-    known: &[NodeId],
     deliver: &(dyn Fn(Inbound) + Send + Sync),
+    blocked: &Mutex<BTreeSet<NodeId>>,
 ) -> Result<(), String> {
     let mut r = BufReader::new(stream);
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic).map_err(|e| format!("{e}"))?;
+    if &magic == PROBE_MAGIC {
+        let (tx, rx) = mpsc::sync_channel(1);
+        deliver(Inbound::Probe(tx));
+        let answer = rx
+            .recv_timeout(PROBE_ANSWER_TIMEOUT)
+            .map_err(|_| "the node did not answer the probe".to_string())?;
+        let mut w = r.into_inner();
+        w.set_write_timeout(Some(WRITE_TIMEOUT))
+            .map_err(|e| e.to_string())?;
+        let len = u32::try_from(answer.len()).map_err(|_| "answer too large".to_string())?;
+        w.write_all(&len.to_le_bytes()).map_err(|e| e.to_string())?;
+        return w.write_all(&answer).map_err(|e| e.to_string());
+    }
+    if &magic != STREAM_MAGIC {
+        return Err(format!("not a RaftLab kv peer (it opened with {magic:?})"));
+    }
     loop {
         let mut len = [0u8; 4];
         if let Err(e) = r.read_exact(&mut len) {
@@ -169,20 +269,22 @@ fn read_frames(
         let mut frame = vec![0u8; len];
         r.read_exact(&mut frame).map_err(|e| format!("{e}"))?;
         let m = codec::decode_message(&frame).map_err(|e| format!("bad frame: {e}"))?;
-        if m.to != id || !known.contains(&m.from) || m.from == id || m.msg_type.is_local() {
+        if m.to != id || m.from == id || m.msg_type.is_local() {
             warn!("dropped {m:?}: not a message from a peer to node {id}");
+            continue;
+        }
+        if blocked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&m.from)
+        {
             continue;
         }
         deliver(Inbound::Message(m));
     }
 }
 
-fn send_loop(
-    peer: NodeId,
-    addr: SocketAddr,
-    rx: Receiver<Message>,
-    deliver: Arc<dyn Fn(Inbound) + Send + Sync>,
-) {
+fn send_loop(peer: NodeId, addr: SocketAddr, rx: Receiver<Message>, deliver: Deliver) {
     let mut conn: Option<BufWriter<TcpStream>> = None;
     let mut last_failure: Option<Instant> = None;
     let mut was_down = false;
@@ -193,6 +295,13 @@ fn send_loop(
                 Ok(m) => batch.push(m),
                 Err(_) => break,
             }
+        }
+        // A peer that restarted closed our old connection; writing to it
+        // would "succeed" into the kernel's buffer and be lost, and the
+        // first messages after a restart are often votes. Notice it first.
+        if conn.as_ref().is_some_and(|w| !still_open(w.get_ref())) {
+            debug!("the connection to node {peer} was closed by the other side; reconnecting");
+            conn = None;
         }
         if conn.is_none() {
             let backing_off = last_failure.is_some_and(|t| t.elapsed() < RECONNECT_BACKOFF);
@@ -238,11 +347,24 @@ fn send_loop(
     }
 }
 
+/// Whether the other side still has the connection open. It never writes
+/// on it, so anything to read means it closed (or reset) it.
+fn still_open(s: &TcpStream) -> bool {
+    if s.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    let open = matches!(s.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    open && s.set_nonblocking(false).is_ok()
+}
+
 fn connect(addr: SocketAddr) -> std::io::Result<BufWriter<TcpStream>> {
     let s = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
     s.set_write_timeout(Some(WRITE_TIMEOUT))?;
     s.set_nodelay(true)?;
-    Ok(BufWriter::new(s))
+    let mut w = BufWriter::new(s);
+    w.write_all(STREAM_MAGIC)?;
+    Ok(w)
 }
 
 fn write_batch(w: &mut BufWriter<TcpStream>, batch: &[Message]) -> Result<(), String> {

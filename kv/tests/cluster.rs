@@ -6,23 +6,26 @@
 //! node's log on failure. Ports are picked free by binding port 0. Every
 //! wait polls with a deadline; nothing sleeps a fixed time to let the
 //! cluster "settle". Nodes tick every 50 ms to keep the tests short.
+//!
+//! Every test here needs a Raft that works: while `raft/src/raft.rs` still
+//! has a `todo!("RaftLab …")`, each is ignored (`kv/build.rs` checks), and
+//! `cargo test -p kv -- --include-ignored` runs them anyway. Once the file
+//! is finished, `cargo test -p kv` runs them.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use kv::client::{KvClient, Outcome};
+use kv::client::{KvClient, Outcome, Reply};
 use kv::http::HttpClient;
-use kv::json::{self, Value};
 use kv::lincheck::{self, Action, Operation, Verdict};
-use raft::{ConfState, Config, MemStorage, Message, RawNode, StateType};
+use serde_json::Value;
 
 /// How long any one wait may take before the test fails.
 const WAIT: Duration = Duration::from_secs(30);
@@ -72,10 +75,15 @@ fn wait_for<T>(
 
 struct NodeProc {
     id: u64,
+    /// Its peer address.
+    peer: String,
     http: String,
     data: PathBuf,
     log: PathBuf,
     child: Option<Child>,
+    /// `--peers` for a member added later (it starts with `--join`);
+    /// `None` for a first member.
+    join_peers: Option<String>,
 }
 
 /// A cluster of `kv serve` processes; dropping it kills them all.
@@ -96,8 +104,13 @@ impl Cluster {
         c
     }
 
-    /// A cluster of `n` members, none started yet.
+    /// A cluster of `n` first members, none started yet, with room for
+    /// `spare` more (ids `n + 1`...), to add later.
     fn prepare(name: &str, n: usize, extra_args: &[&str]) -> Cluster {
+        Cluster::prepare_with_spares(name, n, 0, extra_args)
+    }
+
+    fn prepare_with_spares(name: &str, n: usize, spare: usize, extra_args: &[&str]) -> Cluster {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "raftlab-kv-cluster-{}-{}-{name}",
@@ -106,17 +119,20 @@ impl Cluster {
         ));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("create the test directory");
-        let ports = free_ports(2 * n);
+        let all = n + spare;
+        let ports = free_ports(2 * all);
         let peers: Vec<String> = (0..n)
             .map(|i| format!("{}=127.0.0.1:{}", i + 1, ports[i]))
             .collect();
-        let nodes = (0..n)
+        let nodes = (0..all)
             .map(|i| NodeProc {
                 id: i as u64 + 1,
-                http: format!("127.0.0.1:{}", ports[n + i]),
+                peer: format!("127.0.0.1:{}", ports[i]),
+                http: format!("127.0.0.1:{}", ports[all + i]),
                 data: dir.join(format!("node{}", i + 1)),
                 log: dir.join(format!("node{}.log", i + 1)),
                 child: None,
+                join_peers: None,
             })
             .collect();
         Cluster {
@@ -135,8 +151,12 @@ impl Cluster {
     fn command(&self, id: u64) -> Command {
         let n = &self.nodes[(id - 1) as usize];
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kv"));
-        cmd.args(["serve", "--id", &id.to_string(), "--peers", &self.peers])
-            .args(["--http", &n.http, "--data"])
+        cmd.args(["serve", "--id", &id.to_string()]);
+        match &n.join_peers {
+            Some(peers) => cmd.args(["--join", "--peers", peers]),
+            None => cmd.args(["--peers", &self.peers]),
+        };
+        cmd.args(["--http", &n.http, "--data"])
             .arg(&n.data)
             .args(["--tick-ms", TICK_MS])
             .args(&self.extra_args)
@@ -194,16 +214,16 @@ impl Cluster {
     }
 
     /// Node `id`'s `/status`, if it answers.
-    fn status(&self, id: u64) -> Option<BTreeMap<String, Value>> {
+    fn status(&self, id: u64) -> Option<Value> {
         let resp = self.http(id).request("GET", "/status", b"").ok()?;
-        json::parse_object(&resp.body_text()).ok()
+        if resp.status != 200 {
+            return None;
+        }
+        serde_json::from_str(&resp.body_text()).ok()
     }
 
     fn number(&self, id: u64, field: &str) -> Option<u64> {
-        match self.status(id)?.get(field)? {
-            Value::Number(n) => Some(*n as u64),
-            _ => None,
-        }
+        self.status(id)?[field].as_u64()
     }
 
     fn running(&self) -> Vec<u64> {
@@ -225,9 +245,7 @@ impl Cluster {
                 .collect();
             let first = *leaders.first().filter(|&&l| l != 0)?;
             let agreed = leaders.len() == running.len() && leaders.iter().all(|&l| l == first);
-            let is_leader = c
-                .status(first)
-                .is_some_and(|s| s.get("role") == Some(&Value::String("leader".into())));
+            let is_leader = c.status(first).is_some_and(|s| s["role"] == "leader");
             (agreed && is_leader).then_some(first)
         })
     }
@@ -272,91 +290,6 @@ fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-/// The first `todo!("RaftLab ...")` a tiny in-process cluster runs into
-/// (three nodes over `MemStorage`: an election, then a commit), or `None`
-/// when `raft/src/raft.rs` is complete enough to run a server. Computed
-/// once.
-fn unfinished_step() -> Option<String> {
-    static FOUND: OnceLock<Option<String>> = OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            let payload = thread::spawn(probe_raft).join().err()?;
-            let text = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            // Any other panic is a real failure: let the tests run and show it.
-            text.contains("RaftLab").then_some(text)
-        })
-        .clone()
-}
-
-/// Elects a leader among three in-process nodes and commits one entry;
-/// panics where the library does. Bounded to 200 rounds; not reaching the
-/// commit is left for the real tests to report.
-fn probe_raft() {
-    let cs = ConfState {
-        voters: vec![1, 2, 3],
-        learners: vec![],
-    };
-    let mut nodes: Vec<(RawNode<MemStorage>, MemStorage)> = (1..=3)
-        .map(|id| {
-            let store = MemStorage::new_with_conf_state(cs.clone());
-            let mut cfg = Config::new(id);
-            cfg.seed = 7;
-            (
-                RawNode::new(&cfg, store.clone()).expect("a valid config"),
-                store,
-            )
-        })
-        .collect();
-    let mut proposed = false;
-    for _ in 0..200 {
-        let mut inflight: Vec<Message> = Vec::new();
-        for (node, store) in &mut nodes {
-            node.tick();
-            if node.has_ready() {
-                let rd = node.ready();
-                if let Some(hs) = rd.hard_state {
-                    store.wl().set_hard_state(hs);
-                }
-                store.wl().append(&rd.entries).expect("append");
-                inflight.extend(rd.messages.iter().cloned());
-                node.advance(rd);
-            }
-        }
-        for m in inflight {
-            let to = (m.to - 1) as usize;
-            let _ = nodes[to].0.step(m);
-        }
-        let leader = nodes
-            .iter()
-            .position(|(n, _)| n.raft.state == StateType::Leader);
-        if let Some(l) = leader {
-            if !proposed {
-                proposed = nodes[l].0.propose(b"probe".to_vec()).is_ok();
-            } else if nodes.iter().all(|(n, _)| n.raft.raft_log.committed >= 2) {
-                return;
-            }
-        }
-    }
-}
-
-/// Skips a cluster test, saying why, when the Raft has unfinished steps.
-macro_rules! require_complete_raft {
-    () => {
-        if let Some(why) = unfinished_step() {
-            eprintln!(
-                "skipped: raft/src/raft.rs has unfinished steps ({why}); finish them, or run \
-                 on the reference: cargo run -q -p grader --bin raftlab -- exec --solution -- \
-                 cargo test -p kv"
-            );
-            return;
-        }
-    };
-}
-
 fn must_put(client: &mut KvClient, key: &str, value: &str) {
     let got = client.put(key.as_bytes(), value.as_bytes());
     assert_eq!(got, Outcome::Done, "put {key}={value}");
@@ -370,11 +303,14 @@ fn must_get(client: &mut KvClient, key: &str) -> Option<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn killed_leader_is_replaced_and_catches_up_when_restarted() {
     // Write, kill -9 the leader, keep writing through the new one, restart
     // the old leader: it catches up (by snapshot: the log was compacted
     // meanwhile) and serves linearizable reads of everything.
-    require_complete_raft!();
     let mut c = Cluster::start(
         "failover",
         3,
@@ -421,10 +357,13 @@ fn killed_leader_is_replaced_and_catches_up_when_restarted() {
 }
 
 #[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn a_crashed_node_recovers_every_acknowledged_write() {
     // A one-node cluster, killed with SIGKILL after each acknowledged
     // write batch, restarts with all of them, across snapshots.
-    require_complete_raft!();
     let mut c = Cluster::start(
         "restart",
         1,
@@ -454,11 +393,14 @@ fn a_crashed_node_recovers_every_acknowledged_write() {
 }
 
 #[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn a_damaged_log_is_cut_or_refused_on_restart() {
     // On the real server: a torn last record is cut with a warning and the
     // node serves; damage before it stops the node with the file and the
     // offset in the message.
-    require_complete_raft!();
     let mut c = Cluster::start("damage", 1, &[]);
     c.wait_leader();
     let mut client = c.client();
@@ -476,8 +418,16 @@ fn a_damaged_log_is_cut_or_refused_on_restart() {
     assert_eq!(must_get(&mut client, "b").as_deref(), Some("2"));
     let log = fs::read_to_string(&c.nodes[0].log).unwrap_or_default();
     assert!(
-        log.contains("cut off a torn last record"),
+        log.contains("cut off an incomplete last record") && log.contains("cannot tell which"),
         "no warning in:\n{log}"
+    );
+    assert!(
+        log.contains("is the only voter") && log.contains("lost for good"),
+        "a one-node cluster must say acknowledged writes there are lost for good:\n{log}"
+    );
+    assert!(
+        !log.contains("never acknowledged,"),
+        "the log cannot prove the tail was never acknowledged:\n{log}"
     );
     c.kill(1);
 
@@ -495,24 +445,27 @@ fn a_damaged_log_is_cut_or_refused_on_restart() {
 }
 
 #[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn bad_requests_get_clear_errors_and_change_nothing() {
     // Malformed requests, unknown routes, oversized keys and values: each
     // gets a 4xx/5xx with a reason, and the data is intact afterwards. A
     // node without a quorum answers 503.
-    require_complete_raft!();
     let mut c = Cluster::prepare("bad-input", 3, &[]);
     c.spawn(1);
-    // Alone of three, node 1 can never elect a leader.
-    wait_for("node 1 to answer", &mut c, |c| c.status(1));
-    let resp = c.http(1).request("PUT", "/kv/x", b"1").expect("a response");
+    // Alone of three and new, node 1 waits for its peers before it
+    // starts, and says so.
+    let resp = wait_for("node 1 to answer", &mut c, |c| {
+        c.http(1).request("PUT", "/kv/x", b"1").ok()
+    });
     assert_eq!(resp.status, 503, "{}", resp.body_text());
     assert!(
-        resp.body_text().contains("no leader"),
+        resp.body_text().contains("is starting"),
         "{}",
         resp.body_text()
     );
-    let resp = c.http(1).request("GET", "/kv/x", b"").expect("a response");
-    assert_eq!(resp.status, 503, "{}", resp.body_text());
 
     c.spawn(2);
     c.spawn(3);
@@ -569,6 +522,22 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
     }
     assert_eq!(must_get(&mut client, "keep").as_deref(), Some("me"));
     assert_eq!(must_get(&mut client, "big"), None);
+
+    // Without a quorum, writes and reads get 503 and the reason.
+    c.kill(2);
+    c.kill(3);
+    for (method, body) in [("PUT", &b"1"[..]), ("GET", &b""[..])] {
+        let resp = wait_for("node 1 to know it has no leader", &mut c, |c| {
+            let r = c.http(1).request(method, "/kv/x", body).ok()?;
+            (r.status != 504).then_some(r)
+        });
+        assert_eq!(resp.status, 503, "{method}: {}", resp.body_text());
+        assert!(
+            resp.body_text().contains("no leader"),
+            "{method}: {}",
+            resp.body_text()
+        );
+    }
 }
 
 /// A tiny seeded generator for the workload (splitmix64).
@@ -585,11 +554,14 @@ impl Rng {
 }
 
 #[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
 fn concurrent_history_with_a_leader_crash_is_linearizable() {
     // Six clients, each on its own node, put, get and delete three keys at
     // once while the leader is killed and later restarted. The recorded
     // history must be linearizable.
-    require_complete_raft!();
     const CLIENTS: usize = 6;
     const OPS_PER_CLIENT: usize = 80;
     let mut c = Cluster::start("linearizable", 3, &[]);
@@ -695,4 +667,584 @@ fn concurrent_history_with_a_leader_crash_is_linearizable() {
         matches!(lincheck::check(&tampered), Verdict::Violation { .. }),
         "a read of a value never written went unnoticed"
     );
+}
+
+impl Cluster {
+    /// Waits until every running node knows that each of `ids` has run
+    /// (published itself): only then can a node tell a wiped member.
+    fn wait_published(&mut self, ids: &[u64]) {
+        let ids = ids.to_vec();
+        wait_for("every member to be known as started", self, |c| {
+            for n in c.running() {
+                let resp = c.http(n).request("GET", "/members", b"").ok()?;
+                let v: Value = serde_json::from_str(&resp.body_text()).ok()?;
+                let started: Vec<u64> = v["members"]
+                    .as_array()?
+                    .iter()
+                    .filter(|m| m["started"] == true)
+                    .filter_map(|m| m["id"].as_u64())
+                    .collect();
+                if !ids.iter().all(|id| started.contains(id)) {
+                    return None;
+                }
+            }
+            Some(())
+        });
+    }
+
+    /// Sends an admin request to the nodes in turn (503 and `retry` are
+    /// retried); panics unless one answers 2xx. Returns the body.
+    fn admin(&self, method: &str, path: &str, retry: &[u16]) -> String {
+        let mut client = self.client();
+        client.retry_for = WAIT;
+        match client.request(method, path, b"", true, retry) {
+            Reply::Answer(r) if (200..300).contains(&r.status) => r.body_text(),
+            other => panic!("{method} {path}: {other:?}"),
+        }
+    }
+
+    /// Cuts node `id` off from every other node (both ways), or heals
+    /// every link when `id` is `None`, through the nodes' fault injection.
+    fn partition(&self, id: Option<u64>) {
+        for n in self.running() {
+            let body = match id {
+                Some(cut) if cut == n => self
+                    .nodes
+                    .iter()
+                    .map(|p| p.id)
+                    .filter(|&p| p != cut)
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Some(cut) => cut.to_string(),
+                None => String::new(),
+            };
+            let resp = self
+                .http(n)
+                .request("POST", "/debug/partition", body.as_bytes())
+                .expect("the partition request");
+            assert_eq!(resp.status, 200, "{}", resp.body_text());
+        }
+    }
+
+    /// Every key and value node `id` holds, read through that node alone.
+    fn dump(&self, id: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut client = self.client_of(id);
+        client.retry_for = WAIT;
+        match client.scan(b"", 10_000) {
+            Ok((pairs, false)) => pairs,
+            other => panic!("dump of node {id}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
+fn a_wiped_node_is_refused_and_replaced_through_membership() {
+    // The issue this guards: a node whose data directory was deleted used
+    // to rejoin under its old id with an empty log and an empty vote, and
+    // the cluster then lost acknowledged writes. Now its restart is
+    // refused, and the documented procedure (remove it, add a new member,
+    // let it catch up as a learner, promote it) keeps every write.
+    let mut c = Cluster::prepare_with_spares(
+        "wipe",
+        3,
+        1,
+        &["--snapshot-every", "30", "--keep-entries", "5"],
+    );
+    for id in 1..=3 {
+        c.spawn(id);
+    }
+    let leader = c.wait_leader();
+    c.wait_published(&[1, 2, 3]);
+    let mut client = c.client();
+    for i in 0..40 {
+        must_put(&mut client, &format!("k{i}"), &format!("v{i}"));
+    }
+    // Wipe a follower, as a lost disk would.
+    let victim = (1..=3).find(|&id| id != leader).expect("a follower");
+    c.kill(victim);
+    fs::remove_dir_all(&c.node(victim).data).expect("delete the data directory");
+    let out = c
+        .command(victim)
+        .args(["--join-timeout-ms", "20000"])
+        .output()
+        .expect("run kv serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a wiped node must not start:\n{err}");
+    assert!(
+        err.contains("has run before") && err.contains(&format!("kv member remove {victim}")),
+        "the refusal must say what to do:\n{err}"
+    );
+    // The procedure.
+    c.admin("DELETE", &format!("/members/{victim}"), &[]);
+    let (new_peer, new_http) = (c.nodes[3].peer.clone(), c.nodes[3].http.clone());
+    let added = c.admin(
+        "POST",
+        &format!("/members?peer={new_peer}&http={new_http}"),
+        &[],
+    );
+    let added: Value = serde_json::from_str(&added).expect("JSON");
+    assert_eq!(added["id"], 4, "the next id: ids are never used again");
+    c.node(4).join_peers = Some(added["peers"].as_str().expect("peers").to_string());
+    c.spawn(4);
+    c.admin("POST", "/members/4/promote", &[412]);
+    for i in 40..60 {
+        must_put(&mut client, &format!("k{i}"), &format!("v{i}"));
+    }
+    let leader = c.wait_leader();
+    let members: Value =
+        serde_json::from_str(&c.admin("GET", "/members", &[])).expect("JSON members");
+    let voters: Vec<u64> = members["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter(|m| m["role"] == "voter")
+        .map(|m| m["id"].as_u64().expect("id"))
+        .collect();
+    let mut want: Vec<u64> = vec![1, 2, 3, 4];
+    want.retain(|&id| id != victim);
+    assert_eq!(voters, want);
+    // The new member holds everything, and so does every replica.
+    let expected: Vec<(Vec<u8>, Vec<u8>)> = {
+        let mut v: Vec<(Vec<u8>, Vec<u8>)> = (0..60)
+            .map(|i| (format!("k{i}").into_bytes(), format!("v{i}").into_bytes()))
+            .collect();
+        v.sort();
+        v
+    };
+    for id in want {
+        wait_for("every replica to apply the last write", &mut c, |c| {
+            let commit = c.number(leader, "commit")?;
+            (c.number(id, "applied")? >= commit).then_some(())
+        });
+        assert_eq!(c.dump(id), expected, "node {id}'s keys");
+    }
+    // The removed id cannot be added back.
+    let mut client = c.client();
+    match client.request(
+        "POST",
+        &format!("/members?id={victim}&peer=127.0.0.1:1&http=127.0.0.1:2"),
+        b"",
+        true,
+        &[],
+    ) {
+        Reply::Answer(r) => {
+            assert_eq!(r.status, 409, "{}", r.body_text());
+            assert!(
+                r.body_text().contains("never used again"),
+                "{}",
+                r.body_text()
+            );
+        }
+        other => panic!("re-adding a removed id: {other:?}"),
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
+fn a_wiped_node_cannot_vote_the_cluster_into_forgetting() {
+    // The issue's second case: node B down, writes acknowledged by the
+    // leader and node A, A wiped, the leader killed, A and B restarted.
+    // A used to vote B in with an empty log, and the writes were gone.
+    // Now A refuses to start; B alone cannot elect itself; once the old
+    // leader is back, every write is there.
+    let mut c = Cluster::start("wipe-vote", 3, &[]);
+    let leader = c.wait_leader();
+    c.wait_published(&[1, 2, 3]);
+    let others: Vec<u64> = (1..=3).filter(|&id| id != leader).collect();
+    let (a, b) = (others[0], others[1]);
+    c.kill(b);
+    let mut client = c.client();
+    for i in 0..20 {
+        must_put(&mut client, &format!("k{i}"), &format!("v{i}"));
+    }
+    c.kill(a);
+    fs::remove_dir_all(&c.node(a).data).expect("delete the data directory");
+    c.kill(leader);
+    c.spawn(b);
+    let out = c
+        .command(a)
+        .args(["--join-timeout-ms", "20000"])
+        .output()
+        .expect("run kv serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a wiped node must not start:\n{err}");
+    assert!(err.contains("has run before"), "{err}");
+    c.spawn(leader);
+    c.wait_leader();
+    let mut client = c.client();
+    for i in 0..20 {
+        assert_eq!(
+            must_get(&mut client, &format!("k{i}")),
+            Some(format!("v{i}"))
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
+fn faults_keep_the_history_linearizable_and_the_replicas_equal() {
+    // Eight clients run 2000 puts, gets and deletes over five keys through
+    // every fault in turn: the leader killed with SIGKILL and restarted,
+    // the leader cut off by a partition and healed, a follower wiped and
+    // replaced through membership, the whole cluster killed and restarted.
+    // The recorded history must be linearizable, and at the end every
+    // replica must hold the same keys.
+    const CLIENTS: usize = 8;
+    const OPS_PER_CLIENT: usize = 250;
+    let mut c = Cluster::prepare_with_spares(
+        "faults",
+        3,
+        1,
+        &[
+            "--fault-injection",
+            "--snapshot-every",
+            "100",
+            "--keep-entries",
+            "10",
+        ],
+    );
+    for id in 1..=3 {
+        c.spawn(id);
+    }
+    let leader = c.wait_leader();
+    let origin = Instant::now();
+    let history: Arc<Mutex<Vec<Operation>>> = Arc::new(Mutex::new(Vec::new()));
+    let progress = Arc::new(AtomicUsize::new(0));
+    let addrs: Vec<String> = c.nodes.iter().map(|n| n.http.clone()).collect();
+    let mut workers = Vec::new();
+    for client_id in 0..CLIENTS {
+        let (history, progress, addrs) =
+            (Arc::clone(&history), Arc::clone(&progress), addrs.clone());
+        workers.push(thread::spawn(move || {
+            let mut rng = Rng(client_id as u64 * 7919 + 3);
+            let mut client = KvClient::new(&addrs, Duration::from_secs(3));
+            client.pin(client_id);
+            client.retry_for = Duration::from_secs(5);
+            for n in 0..OPS_PER_CLIENT {
+                let key = format!("key{}", rng.below(5));
+                let choice = rng.below(10);
+                let call = origin.elapsed().as_nanos() as u64;
+                let (action, outcome) = if choice < 4 {
+                    let value = format!("c{client_id}-{n}");
+                    let o = client.put(key.as_bytes(), value.as_bytes());
+                    (Action::Put(value.into_bytes()), o)
+                } else if choice < 5 {
+                    (Action::Delete, client.delete(key.as_bytes()))
+                } else {
+                    let o = client.get(key.as_bytes());
+                    let seen = match &o {
+                        Outcome::Value(v) => v.clone(),
+                        _ => None,
+                    };
+                    (Action::Get(seen), o)
+                };
+                let now = origin.elapsed().as_nanos() as u64;
+                let ret = match outcome {
+                    Outcome::Done | Outcome::Value(_) => Some(now),
+                    Outcome::Unknown(_) => None,
+                    // Refused or failed outright: it did nothing.
+                    Outcome::Refused { .. } | Outcome::Failed(_) => {
+                        progress.fetch_add(1, Ordering::SeqCst);
+                        continue;
+                    }
+                };
+                history
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(Operation {
+                        client: client_id,
+                        key: key.into_bytes(),
+                        action,
+                        call,
+                        ret,
+                    });
+                progress.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    let total = CLIENTS * OPS_PER_CLIENT;
+    let reach = |c: &mut Cluster, percent: usize| {
+        wait_for(&format!("{percent}% of the workload"), c, |_| {
+            (progress.load(Ordering::SeqCst) * 100 >= total * percent).then_some(())
+        });
+    };
+    // 1. Kill -9 the leader; restart it.
+    reach(&mut c, 10);
+    c.kill(leader);
+    reach(&mut c, 20);
+    c.spawn(leader);
+    // 2. Cut the leader off; heal.
+    let leader = c.wait_leader();
+    reach(&mut c, 30);
+    c.partition(Some(leader));
+    reach(&mut c, 40);
+    c.partition(None);
+    // 3. Wipe a follower and replace it with a new member.
+    let leader = c.wait_leader();
+    reach(&mut c, 50);
+    let victim = (1..=3).find(|&id| id != leader).expect("a follower");
+    c.kill(victim);
+    fs::remove_dir_all(&c.node(victim).data).expect("delete the data directory");
+    c.admin("DELETE", &format!("/members/{victim}"), &[]);
+    let (new_peer, new_http) = (c.nodes[3].peer.clone(), c.nodes[3].http.clone());
+    let added = c.admin(
+        "POST",
+        &format!("/members?peer={new_peer}&http={new_http}"),
+        &[],
+    );
+    let added: Value = serde_json::from_str(&added).expect("JSON");
+    c.node(4).join_peers = Some(added["peers"].as_str().expect("peers").to_string());
+    c.spawn(4);
+    c.admin("POST", "/members/4/promote", &[412]);
+    // 4. Kill the whole cluster; restart it.
+    reach(&mut c, 70);
+    let members: Vec<u64> = c.running();
+    for &id in &members {
+        c.kill(id);
+    }
+    for &id in &members {
+        c.spawn(id);
+    }
+    for w in workers {
+        w.join().expect("a client thread panicked");
+    }
+    let leader = c.wait_leader();
+
+    let history = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let answered = history.iter().filter(|o| o.ret.is_some()).count();
+    eprintln!(
+        "history: {} operations, {answered} answered, {} of unknown outcome",
+        history.len(),
+        history.len() - answered
+    );
+    assert!(
+        answered >= total / 2,
+        "only {answered} of {total} operations were answered: the test checks too little"
+    );
+    let verdict = lincheck::check(&history);
+    assert_eq!(verdict, Verdict::Linearizable, "{verdict}");
+
+    // Every replica holds the same keys.
+    let commit = c.number(leader, "commit").expect("the leader's commit");
+    let mut dumps = Vec::new();
+    for &id in &members {
+        wait_for("every replica to apply what is committed", &mut c, |c| {
+            (c.number(id, "applied")? >= commit).then_some(())
+        });
+        dumps.push((id, c.dump(id)));
+    }
+    for (id, dump) in &dumps[1..] {
+        assert_eq!(
+            dump, &dumps[0].1,
+            "node {id} and node {} differ",
+            dumps[0].0
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
+fn a_follower_that_cut_its_tail_catches_up_before_it_votes() {
+    // A follower's log loses its last record. The log cannot tell whether
+    // that record was acknowledged, so the node must not vote or campaign
+    // on what is left: it says so, catches up with the leader, and only
+    // then takes part again. No write is lost.
+    let mut c = Cluster::start("torn-follower", 3, &[]);
+    let leader = c.wait_leader();
+    let follower = (1..=3).find(|&id| id != leader).expect("a follower");
+    let mut client = c.client();
+    for i in 0..20 {
+        must_put(&mut client, &format!("k{i}"), &format!("v{i}"));
+    }
+    c.kill(follower);
+    let wal = c.node(follower).data.join("wal.log");
+    let mut bytes = fs::read(&wal).expect("read wal.log");
+    // Cut the last record in half: a tail the log cannot vouch for.
+    let cut = bytes.len() - 10;
+    bytes.truncate(cut);
+    fs::write(&wal, &bytes).expect("write wal.log");
+    c.spawn(follower);
+    wait_for("the follower to catch up and vote again", &mut c, |c| {
+        let s = c.status(follower)?;
+        (s["catching_up"] == false && s["leader"].as_u64() == Some(leader)).then_some(())
+    });
+    let log = fs::read_to_string(&c.node(follower).log).unwrap_or_default();
+    assert!(
+        log.contains("cannot tell which") && log.contains("neither votes nor campaigns"),
+        "{log}"
+    );
+    assert!(log.contains("votes and campaigns again"), "{log}");
+    let mut direct = c.client_of(follower);
+    for i in 0..20 {
+        assert_eq!(
+            must_get(&mut direct, &format!("k{i}")),
+            Some(format!("v{i}"))
+        );
+    }
+
+    // Every node cut its tail, as after a power loss: no leader is left
+    // to catch up with. After a bounded wait the nodes vote again, so the
+    // cluster comes back rather than stay down for good.
+    for id in 1..=3 {
+        c.kill(id);
+        let wal = c.node(id).data.join("wal.log");
+        let mut bytes = fs::read(&wal).expect("read wal.log");
+        bytes.truncate(bytes.len() - 10);
+        fs::write(&wal, &bytes).expect("write wal.log");
+    }
+    for id in 1..=3 {
+        c.spawn(id);
+    }
+    c.wait_leader();
+    let logs: Vec<String> = (1..=3)
+        .map(|id| fs::read_to_string(&c.node(id).log).unwrap_or_default())
+        .collect();
+    assert!(
+        logs.iter().any(|l| l.contains("no leader heard in")),
+        "no node says it stopped waiting"
+    );
+    let mut client = c.client();
+    for i in 0..10 {
+        assert_eq!(
+            must_get(&mut client, &format!("k{i}")),
+            Some(format!("v{i}"))
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
+fn the_kv_command_takes_bytes_lists_prefixes_and_saves_snapshots() {
+    // The command-line client as a user runs it: a key that is not UTF-8,
+    // a prefix listing, a snapshot file, and the members.
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let mut c = Cluster::start("cli", 3, &[]);
+    c.wait_leader();
+    let nodes: Vec<String> = c.nodes.iter().map(|n| n.http.clone()).collect();
+    let kv = |args: Vec<OsString>| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kv"))
+            .arg("--nodes")
+            .arg(nodes.join(","))
+            .args(&args)
+            .output()
+            .expect("run kv");
+        assert!(
+            out.status.success(),
+            "kv {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let os = |s: &str| OsString::from(s);
+    kv(vec![
+        os("put"),
+        OsString::from_vec(vec![0xff, 0xfe]),
+        os("x"),
+    ]);
+    assert_eq!(
+        kv(vec![os("get"), OsString::from_vec(vec![0xff, 0xfe])]),
+        b"x\n"
+    );
+    for (k, v) in [("app/a", "1"), ("app/b", "2"), ("other", "3")] {
+        kv(vec![os("put"), os(k), os(v)]);
+    }
+    assert_eq!(
+        kv(vec![os("get"), os("--prefix"), os("app/")]),
+        b"app/a\n1\napp/b\n2\n"
+    );
+    let file = c.dir.join("backup.kv");
+    let said = kv(vec![
+        os("snapshot"),
+        os("save"),
+        file.clone().into_os_string(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&said).contains("4 keys"),
+        "{said:?}"
+    );
+    let (_, state) =
+        kv::node::read_snapshot_file(&fs::read(&file).expect("the snapshot file")).expect("valid");
+    assert_eq!(state.get(b"app/b"), Some(&b"2"[..]));
+    let members = String::from_utf8_lossy(&kv(vec![os("member"), os("list")])).into_owned();
+    assert!(
+        members.contains("voter") && members.contains("next id 4"),
+        "{members}"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
+fn a_removed_node_stops_and_cannot_rejoin() {
+    // Removing the leader itself: it steps down, applies its removal and
+    // stops; the other two go on. Started again on its intact data, it is
+    // told it was removed, and stops.
+    let mut c = Cluster::start("remove", 3, &[]);
+    let leader = c.wait_leader();
+    let mut client = c.client();
+    must_put(&mut client, "before", "1");
+    c.admin("DELETE", &format!("/members/{leader}"), &[]);
+    let mut child = c.node(leader).child.take().expect("the leader runs");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the node") {
+            break status;
+        }
+        assert!(start.elapsed() < WAIT, "the removed node did not stop");
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let log = fs::read_to_string(&c.node(leader).log).unwrap_or_default();
+    assert!(
+        log.contains("was removed from the cluster and stops"),
+        "{log}"
+    );
+    let new = c.wait_leader();
+    assert_ne!(new, leader);
+    must_put(&mut client, "after", "2");
+    assert_eq!(must_get(&mut client, "before").as_deref(), Some("1"));
+
+    let out = c.command(leader).output().expect("run kv serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a removed node must not run:\n{err}");
+    assert!(err.contains("cannot rejoin"), "{err}");
+}
+
+#[test]
+#[cfg_attr(
+    not(raft_finished),
+    ignore = "needs a finished raft.rs (it still has a todo!); --include-ignored runs it anyway"
+)]
+fn idle_connections_do_not_lock_clients_out() {
+    // 300 idle connections from one address: the node closes the idle
+    // ones to make room, so a client still gets its answer.
+    let mut c = Cluster::start("connections", 1, &[]);
+    c.wait_leader();
+    let idle: Vec<TcpStream> = (0..300)
+        .filter_map(|_| TcpStream::connect(&c.nodes[0].http).ok())
+        .collect();
+    assert!(idle.len() >= 256, "only {} connections opened", idle.len());
+    let mut client = c.client();
+    must_put(&mut client, "after", "idle");
+    assert_eq!(must_get(&mut client, "after").as_deref(), Some("idle"));
 }

@@ -55,19 +55,8 @@ use crate::storage::{NO_LIMIT, Storage};
 use crate::tracker::{Progress, ProgressState, ProgressTracker};
 use crate::types::{
     ConfChange, ConfChangeType, ConfState, Entry, EntryType, HardState, Index, Message,
-    MessageType, NONE, NodeId, ReadState, Snapshot, Term,
+    MessageType, NONE, NodeId, ReadState, Snapshot, StateType, Term,
 };
-
-/// The role a node plays (§5.1, Figure 4), plus pre-candidate (§9.6).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum StateType {
-    #[default]
-    Follower,
-    Candidate,
-    Leader,
-    /// Asking for pre-votes: a candidate that has not raised its term yet.
-    PreCandidate,
-}
 
 /// Why a node campaigns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +80,9 @@ pub struct SoftState {
     pub raft_state: StateType,
 }
 
-/// The Raft state machine of one node.
+/// The Raft state machine of one node. A clone shares the storage handle
+/// (see `MemStorage::deep_copy` for a copy that does not).
+#[derive(Clone)]
 pub struct Raft<S: Storage> {
     /// This node's id; never [`NONE`].
     pub id: NodeId,
@@ -141,8 +132,10 @@ pub struct Raft<S: Storage> {
 
     /// Ticks since this node last heard from a valid leader, granted a vote
     /// or started an election (follower and candidate), or since the last
-    /// quorum check (leader). In `[0, randomized_election_timeout]` for a
-    /// follower.
+    /// quorum check (leader). Not bounded by the timeout: a voter starts an
+    /// election, and this count over, once it reaches
+    /// `randomized_election_timeout`, but a learner never campaigns and
+    /// keeps counting.
     election_elapsed: usize,
     /// Leader only: ticks since the last heartbeat, in `[0, heartbeat_timeout]`.
     heartbeat_elapsed: usize,
@@ -205,6 +198,7 @@ impl<S: Storage> Raft<S> {
         if !rs.hard_state.is_empty() {
             r.load_state(&rs.hard_state)?;
         }
+        r.raise_term_to_log();
         if c.applied > 0 {
             if c.applied > r.raft_log.committed {
                 return Err(Error::ConfigInvalid(format!(
@@ -299,9 +293,13 @@ impl<S: Storage> Raft<S> {
         std::mem::take(&mut self.msgs)
     }
 
-    /// Whether this node may campaign: it is a voter of the cluster.
+    /// Whether this node may campaign: it is a voter of the cluster, and no
+    /// snapshot it restored is still waiting for the application to save
+    /// and apply it. Until then the node's log and membership stand on a
+    /// snapshot that is not durable yet: a leader elected on it could lose
+    /// its own log in a crash.
     pub fn promotable(&self) -> bool {
-        self.prs.voters.contains(&self.id)
+        self.prs.voters.contains(&self.id) && !self.raft_log.has_pending_snapshot()
     }
 
     /// Queues `m` for sending, filling in `from` and the term. Vote messages
@@ -548,19 +546,35 @@ impl<S: Storage> Raft<S> {
     /// too many (§5.2).
     pub fn tick_election(&mut self) {
         // ── RaftLab Election Step1 ─────────────────────────────────────────
-        // A tick has passed without news from a leader: advance
-        // `election_elapsed` by one. (Receiving an append or heartbeat from
-        // the leader, or granting a vote, sets it back to 0.)
+        // Goal: after this tick, the election clock shows one more tick without
+        // news from a leader. Every role that ticks here counts, candidates
+        // too: one whose election was split must time out and try again.
+        // Rule: "A server remains in follower state as long as it receives
+        // valid RPCs from a leader or candidate" (§5.2), and the time it goes
+        // without them is what the election timeout measures; "each candidate
+        // will time out and start a new election" (§5.2).
+        // Where to look: `Raft` keeps two clocks; the field docs above say
+        // which one is the election clock and who sets it back to 0.
+        // `past_election_timeout`, further down, reads it.
         todo!("RaftLab Election Step1");
 
         if self.promotable() && self.past_election_timeout() {
             // ── RaftLab Election Step2 ─────────────────────────────────────
-            // "If a follower receives no communication over a period of time
-            // called the election timeout, then it ... begins an election"
-            // (§5.2). Set `election_elapsed` back to 0, then step a local
-            // `MsgHup` into this node with `self.step(...)`: build it with
-            // `Message::new(MessageType::MsgHup, self.id, self.id)`. `step`
-            // returns a `Result`; an error here only needs a `debug!` line.
+            // Goal: this node went a whole randomized election timeout without
+            // hearing from a leader (the condition above). Start an election,
+            // and start the election clock over, so the next attempt waits a
+            // full timeout again.
+            // Rule: "If a follower receives no communication over a period of
+            // time called the election timeout, then it assumes there is no
+            // viable leader and begins an election" (§5.2); "each candidate
+            // restarts its randomized election timeout at the start of an
+            // election" (§5.2).
+            // Where to look: do not campaign from here. Local events reach a
+            // node the way remote ones do, as messages: find the local message
+            // type that means "start an election" (`types`), and read what the
+            // node's entry point for messages does with it (pre-vote or not,
+            // and the checks that may refuse). The leader's tick below turns
+            // its own timers into messages; a failure to start is only logged.
             todo!("RaftLab Election Step2");
         }
     }
@@ -626,14 +640,19 @@ impl<S: Storage> Raft<S> {
             self.id
         );
         // ── RaftLab Election Step3 ─────────────────────────────────────────
-        // Become a candidate, the way `become_follower` above becomes a
-        // follower:
-        //   - handle messages with the candidate's step function,
-        //     `Raft::step_candidate`, and tick with `Raft::tick_election`;
-        //   - `reset` to the next term (`self.term + 1`): this also clears the
-        //     old vote, the leader and the clocks;
-        //   - vote for yourself, then set the state to `StateType::Candidate`.
-        // Do not send any message here: `campaign` asks for votes.
+        // Goal: when this returns, the node is a candidate of the next term:
+        // its term is one higher than before and its vote in that term is its
+        // own; it knows no leader; its clocks start from 0 under a freshly
+        // drawn randomized timeout; no votes are counted yet; and the
+        // candidate's tick and step functions are in force (it times out as a
+        // follower does, and counts vote responses). Send nothing: asking for
+        // votes is the campaign's job.
+        // Rule: "To begin an election, a follower increments its current term
+        // and transitions to candidate state. It then votes for itself" (§5.2).
+        // Where to look: the other role changes around this one do the same job
+        // for their roles. Read what each one sets, and what the helper that
+        // the follower and leader changes share does to the vote when the term
+        // changes.
         todo!("RaftLab Election Step3");
         info!("{} became candidate at term {}", self.id, self.term);
     }
@@ -747,11 +766,20 @@ impl<S: Storage> Raft<S> {
             (MessageType::MsgPreVote, self.term + 1)
         } else {
             // ── RaftLab Election Step4 ─────────────────────────────────────
-            // The real election, mirroring the pre-vote branch above: become
-            // a candidate (this raises the term and votes for yourself), and
-            // evaluate to the pair (vote message type, term of the request):
-            // `MessageType::MsgVote` and the candidate's new current term.
-            // The code below polls your own vote and sends the requests.
+            // Goal: the real election. This branch leaves the node a candidate
+            // of a new term (the role change of Step3) and evaluates to the
+            // pair the code below sends: the kind of vote request, and the term
+            // it asks votes for.
+            // Rule: "To begin an election, a follower increments its current
+            // term and transitions to candidate state. It then votes for itself
+            // and issues RequestVote RPCs in parallel to each of the other
+            // servers" (§5.2); a RequestVote carries "candidate's term"
+            // (Figure 2).
+            // Where to look: the pre-vote branch just above is the other half
+            // of this `if`. Compare what it becomes, and why its term is one
+            // ahead: a pre-candidate asks about a term it has not entered, a
+            // candidate has entered its own already. The message types are in
+            // `types`.
             todo!("RaftLab Election Step4");
         };
         let self_id = self.id;
@@ -915,24 +943,33 @@ impl<S: Storage> Raft<S> {
                 if can_vote && self.raft_log.is_up_to_date(m.index, m.log_term) {
                     self.log_vote(&m, "cast");
                     // ── RaftLab Election Step5 ─────────────────────────────
-                    // Grant the vote: the mirror of the reject path below.
-                    //   - Reply to `m.from` with the response type matching the
-                    //     request (`m.msg_type.vote_response()`), and with the
-                    //     term *of the request*, `m.term`, not `self.term`: a
-                    //     pre-vote asks about a future term, and the
-                    //     pre-candidate only counts replies for that term.
-                    //   - Only for a real vote (`MessageType::MsgVote`), not a
-                    //     pre-vote: record it in `self.vote` (§5.2: "each server
-                    //     will vote for at most one candidate in a given term")
-                    //     and set `election_elapsed` back to 0, so this node
-                    //     gives the candidate time to win (§5.2).
+                    // Goal: this node grants the request. Afterwards the
+                    // requester has a grant it will count: the response type
+                    // that answers the request's type, with the term the
+                    // requester is counting votes for. For a real vote, not a
+                    // pre-vote, this node has also given its vote of this term
+                    // to the requester and started its election clock over,
+                    // giving the candidate time to win. A pre-vote is only a
+                    // question: it changes nothing on this node (§9.6).
+                    // Rule: "Each server will vote for at most one candidate in
+                    // a given term, on a first-come-first-served basis" (§5.2);
+                    // a follower starts an election when its timeout "elapses
+                    // without receiving AppendEntries RPC from current leader
+                    // or granting vote to candidate" (Figure 2).
+                    // Where to look: the reject path below answers the same
+                    // requests. Which term a grant must carry: see how a
+                    // pre-candidate's replies get through the term check at the
+                    // top of this function, and what the candidate's step
+                    // function counts.
                     todo!("RaftLab Election Step5");
                 } else if self.term == 0 {
                     // Only a pre-vote gets here at term 0 (a vote would have
-                    // raised our term), on a node that never had a term,
-                    // such as one started from a snapshot alone. A rejection
-                    // needs our term to mean anything; stay silent and let
-                    // the pre-candidate time out.
+                    // raised our term), and only from a log whose last term
+                    // is 0 too: a node's term is never below its last
+                    // entry's (see `raise_term_to_log`), so at term 0 our
+                    // log is empty and any pre-candidate is up to date. A
+                    // rejection needs our term to mean anything; stay
+                    // silent and let the pre-candidate time out.
                     debug!(
                         "{} at term 0 ignored {:?} from {} [logterm: {}, index: {}]",
                         self.id, m.msg_type, m.from, m.log_term, m.index
@@ -1052,18 +1089,30 @@ impl<S: Storage> Raft<S> {
                     }
                 }
                 // ── RaftLab Replication Step1 ──────────────────────────────
-                // "The leader appends the command to its log as a new entry"
-                // (§5.3). `self.append_entry(&mut m.entries)` gives every
-                // entry this leader's term and the next free index, appends
-                // them, and returns false if the proposal must be dropped
-                // (the uncommitted log is full): then return
-                // `Err(Error::ProposalDropped)` so the proposer can retry.
+                // Goal: the proposed entries are in this leader's log, each
+                // with the leader's current term and the next free index, and
+                // the leader's own progress (and, in a one-voter cluster, the
+                // commit index) accounts for them. A proposal the leader cannot
+                // take, because its uncommitted log is full, changes nothing
+                // and is reported dropped, as the checks above report theirs,
+                // so the proposer can retry.
+                // Rule: "The leader appends the command to its log as a new
+                // entry" (§5.3); each entry stores "the term number when the
+                // entry was received by the leader" (§5.3).
+                // Where to look: the library's function that appends entries as
+                // the leader (the leader's role change uses it for its empty
+                // entry): its doc, and what it returns.
                 todo!("RaftLab Replication Step1");
                 // ── RaftLab Replication Step2 ──────────────────────────────
-                // "...then issues AppendEntries RPCs in parallel to each of
-                // the other servers to replicate the entry" (§5.3).
-                // `self.bcast_append()` sends every follower what it is
-                // missing (never this node itself).
+                // Goal: every other server, learners included, has been sent an
+                // append with what it lacks, now including the new entries,
+                // unless its progress says to wait. Never this node itself.
+                // Rule: the leader "then issues AppendEntries RPCs in parallel
+                // to each of the other servers to replicate the entry" (§5.3).
+                // Where to look: the leader's send functions, beside the
+                // heartbeat ones: one sends a single follower what it lacks
+                // (and picks entries or a snapshot, and respects a paused
+                // follower); another does that for every follower.
                 todo!("RaftLab Replication Step2");
                 return Ok(());
             }
@@ -1121,10 +1170,31 @@ impl<S: Storage> Raft<S> {
                         "{} received MsgAppResp(rejected, hint: (index {}, term {})) from {} for index {}",
                         self.id, m.reject_hint, m.log_term, m.from, m.index
                     );
-                    // The follower's log diverges: skip back past every entry
-                    // of a term the follower does not have (§5.3, the
-                    // optimization at its end), instead of one entry per
-                    // round trip.
+                    // ── RaftLab Deep Step5 ─────────────────────────────────
+                    // Goal: the follower refused our append after `m.index`:
+                    // its log does not hold our entry there. Its hint,
+                    // `m.reject_hint`@`m.log_term`, is the last entry of its
+                    // log that may still match ours. Afterwards the
+                    // follower's progress says where to probe next: as far
+                    // back as the hint and our own log together show that
+                    // nothing can match, so that a whole term of entries is
+                    // skipped per round trip, not one entry. A follower we
+                    // were streaming to is probed again, and the new probe
+                    // is on its way. A rejection of an older append (the
+                    // progress has moved on since) changes nothing.
+                    // Rule: "If AppendEntries fails because of log
+                    // inconsistency: decrement nextIndex and retry" (Figure
+                    // 2); "the leader can decrement nextIndex to bypass all
+                    // of the conflicting entries in that term; one
+                    // AppendEntries RPC will be required for each term with
+                    // conflicting entries, rather than one RPC per entry"
+                    // (§5.3). A hint whose term our log holds at a lower
+                    // index says our entries between cannot match either.
+                    // Where to look: the follower computed its hint with a
+                    // search of its log (`raft_log.rs`), which is as good a
+                    // question to ask of ours. `Progress` (`tracker`) steps
+                    // back after a rejection, knows which ones are stale,
+                    // and has its states; the send functions are above.
                     let mut next_probe_idx = m.reject_hint;
                     if m.log_term > 0 {
                         next_probe_idx = self
@@ -1165,16 +1235,23 @@ impl<S: Storage> Raft<S> {
                     let committed_before = self.raft_log.committed;
 
                     // ── RaftLab Replication Step4 ──────────────────────────
-                    // The follower now holds our log up to `m.index`, so an
-                    // entry may have reached a majority: "a log entry is
-                    // committed once the leader that created the entry has
-                    // replicated it on a majority of the servers" (§5.3), and
-                    // only entries of the leader's own term are committed by
-                    // counting (§5.4.2). `self.maybe_commit()` does both and
-                    // returns whether the commit index moved. When it moved,
-                    // tell every follower (`bcast_append`): "the leader ...
-                    // includes that index in future AppendEntries RPCs ... so
-                    // that the other servers eventually find out" (§5.3).
+                    // Goal: the follower now holds our log up to `m.index`, so
+                    // an entry may have reached a majority. Afterwards the
+                    // commit index is the highest index a majority of voters
+                    // hold, if that entry is of this leader's term (unchanged
+                    // otherwise), and the followers will learn a new commit
+                    // index: at once, or with the next append or heartbeat.
+                    // Rule: "A log entry is committed once the leader that
+                    // created the entry has replicated it on a majority of the
+                    // servers" (§5.3); "Only log entries from the leader's
+                    // current term are committed by counting replicas" (§5.4.2,
+                    // Figure 8); the leader "includes that index in future
+                    // AppendEntries RPCs (including heartbeats) so that the
+                    // other servers eventually find out" (§5.3).
+                    // Where to look: the leader's commit helper beside its send
+                    // functions (its doc says what it checks and what it
+                    // returns); the majority arithmetic in `tracker` and
+                    // `quorum`; the send functions.
                     todo!("RaftLab Replication Step4");
                     if self.raft_log.committed == committed_before && old_paused {
                         // The follower was paused, so appends that carried
@@ -1371,13 +1448,21 @@ impl<S: Storage> Raft<S> {
                     }
                     VoteResult::Won => {
                         // ── RaftLab Election Step6 ─────────────────────────
-                        // A majority voted for this node: it wins (§5.2).
-                        // Become the leader (`become_leader` appends the
-                        // empty entry of the new term), then "send heartbeat
-                        // messages to all of the other servers to establish
-                        // its authority and prevent new elections" (§5.2):
-                        // here `bcast_append`, an append to every follower,
-                        // which also carries that new entry.
+                        // Goal: a majority voted for this node: it won.
+                        // Afterwards it is the leader of its term, with the
+                        // leader's tick and step functions and the empty entry
+                        // of its term in its log (§8), and every other server
+                        // has heard from it at once.
+                        // Rule: "Once a candidate wins an election, it becomes
+                        // leader. It then sends heartbeat messages to all of
+                        // the other servers to establish its authority and
+                        // prevent new elections" (§5.2).
+                        // Where to look: the library's role change that makes a
+                        // node leader (read its doc: it appends that empty
+                        // entry), and the leader's functions that send to every
+                        // follower, beside the ones that send to one. etcd
+                        // announces a new leader with appends, which also carry
+                        // the new entry.
                         todo!("RaftLab Election Step6");
                     }
                     VoteResult::Lost => {
@@ -1439,15 +1524,22 @@ impl<S: Storage> Raft<S> {
             }
             MessageType::MsgApp => {
                 // ── RaftLab Replication Step3 ──────────────────────────────
-                // An AppendEntries of our term comes from the legitimate
-                // leader (§5.2). Before handling it:
-                //   - set `election_elapsed` back to 0: we heard from the
-                //     leader, so no election is needed (§5.2);
-                //   - remember `m.from` as the leader of this term (`self.lead`),
-                //     so proposals can be forwarded to it;
-                // then `self.handle_append_entries(m)` checks the entry before
-                // the new ones, appends, follows the leader's commit, and
-                // replies (§5.3).
+                // Goal: an append of our term comes from the legitimate leader
+                // (§5.2). Afterwards this follower's election clock starts
+                // over, it knows who leads this term (proposals are forwarded
+                // there), and the append has been handled by the receiver's
+                // rules of Figure 2, and answered: the check of the entry
+                // before the new ones, truncation only at a conflict, following
+                // the leader's commit index (§5.3).
+                // Rule: "A server remains in follower state as long as it
+                // receives valid RPCs from a leader or candidate" (§5.2); "If
+                // an existing entry conflicts with a new one (same index but
+                // different terms), delete the existing entry and all that
+                // follow it" (Figure 2).
+                // Where to look: the receiver's side of AppendEntries is
+                // already in this file, beside the handlers of heartbeats and
+                // snapshots. The field docs of `Raft` say which field is the
+                // election clock and which the leader.
                 todo!("RaftLab Replication Step3");
             }
             MessageType::MsgHeartbeat => {
@@ -1734,6 +1826,21 @@ impl<S: Storage> Raft<S> {
         if cc.node_id == NONE {
             return Err(Error::ConfChange("node id 0 cannot be a member".into()));
         }
+        // A cluster without voters can never elect a leader or commit
+        // again: refuse the change that would leave none, before anything
+        // changes.
+        let leaves_no_voter = match cc.change_type {
+            ConfChangeType::AddNode => false,
+            ConfChangeType::AddLearnerNode | ConfChangeType::RemoveNode => {
+                self.prs.voters.iter().all(|&id| id == cc.node_id)
+            }
+        };
+        if leaves_no_voter {
+            return Err(Error::ConfChange(format!(
+                "removed all voters: {:?} of node {} leaves no voter",
+                cc.change_type, cc.node_id
+            )));
+        }
         // A new member starts one entry back, so the probe sent below
         // carries the last entry instead of nothing.
         let next = cmp::max(self.raft_log.last_index(), 1);
@@ -1786,10 +1893,52 @@ impl<S: Storage> Raft<S> {
                 self.raft_log.last_index()
             ))));
         }
+        // ── RaftLab Deep Step6 ─────────────────────────────────────────────
+        // Goal: the node starts from its storage, after a crash or from a
+        // prepared state. `hs` is the hard state it last handed over to be
+        // saved, before it sent anything that depended on it (see
+        // `hard_state` and `RawNode::ready`). Afterwards the node is back in
+        // the term it had reached, still bound by the vote it cast in that
+        // term, and knows what it had committed, so its application can
+        // apply the committed entries again. The commit index's range was
+        // checked above.
+        // Rule: Figure 2, "Persistent state on all servers (Updated on
+        // stable storage before responding to RPCs)": currentTerm, votedFor,
+        // log[]. "Each server will vote for at most one candidate in a given
+        // term" (§5.2): a vote forgotten in a restart lets a node vote twice
+        // in one term, and two leaders of one term follow. A term that goes
+        // back lets a node vote in a term it had left.
+        // Where to look: what `hard_state` hands over, and the fields it
+        // reads. After this, `new` makes the node a follower of its term:
+        // read what that role change keeps and what it clears.
         self.raft_log.committed = hs.commit;
         self.term = hs.term;
         self.vote = hs.vote;
         Ok(())
+    }
+
+    /// Raises the term to the last term of the log (or of the snapshot it
+    /// starts from) when the persisted term is lower, which a storage
+    /// bootstrapped from a snapshot without a hard state gives. A node at a
+    /// term below an entry it holds would campaign at that lower term, and
+    /// as leader append entries whose terms go backwards: followers refuse
+    /// them, and the comparison of last terms in a vote (§5.4.1) would no
+    /// longer say whose log is more up to date.
+    ///
+    /// The vote is cleared, as with any new term. No vote is lost by that:
+    /// a candidate of this very term had an older term before it, so its
+    /// last entry is older than ours and we refuse it anyway (§5.4.1).
+    fn raise_term_to_log(&mut self) {
+        let last_term = self.raft_log.last_term();
+        if self.term >= last_term {
+            return;
+        }
+        info!(
+            "{} raised its term from {} to {last_term}, the last term of its log",
+            self.id, self.term
+        );
+        self.term = last_term;
+        self.vote = NONE;
     }
 
     /// Whether the election timeout has passed.

@@ -26,8 +26,9 @@ use tracing::debug;
 
 use crate::config::Config;
 use crate::errors::{Error, Result};
-use crate::raft::{Raft, SoftState, StateType};
+use crate::raft::{Raft, SoftState};
 use crate::storage::Storage;
+use crate::types::StateType;
 use crate::types::{
     ConfChange, ConfState, Entry, EntryType, HardState, Message, MessageType, NONE, NodeId,
     ReadState, Snapshot,
@@ -60,7 +61,9 @@ pub struct Ready {
     pub must_sync: bool,
 }
 
-/// A [`Raft`] node as an application drives it.
+/// A [`Raft`] node as an application drives it. A clone shares the
+/// storage handle.
+#[derive(Clone)]
 pub struct RawNode<S: Storage> {
     /// The state machine; read freely, change only through the methods here.
     pub raft: Raft<S>,

@@ -10,6 +10,7 @@ fn pre_vote(on: bool) -> impl Fn(&mut raft::Config) {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn leader_election_with_and_without_pre_vote() {
     // Node 1 campaigns in clusters with missing and out-of-date peers: it wins
     // with a majority of votes and loses otherwise (§5.2; etcd's
@@ -89,6 +90,7 @@ fn leader_election_with_and_without_pre_vote() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn split_vote_is_resolved_by_a_later_election() {
     // Two candidates split the vote of four nodes 2-2; randomized timeouts
     // make one of them time out first and win the next term (§5.2).
@@ -124,6 +126,7 @@ fn split_vote_is_resolved_by_a_later_election() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn candidate_with_an_out_of_date_log_loses() {
     // A voter denies its vote to a candidate whose log is less up to date
     // (§5.4.1), even when that log is longer but of an older last term; the
@@ -158,6 +161,7 @@ fn candidate_with_an_out_of_date_log_loses() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step5"]
 fn votes_follow_the_up_to_date_rule_and_one_vote_per_term() {
     // A node grants a vote only to a candidate whose log is at least as up
     // to date as its own (§5.4.1), and only if it has not voted for another
@@ -225,6 +229,7 @@ fn votes_follow_the_up_to_date_rule_and_one_vote_per_term() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn candidates_and_leaders_do_not_vote_for_others_in_their_term() {
     // A candidate voted for itself and a leader is one, so both reject
     // another candidate of the same term (§5.2).
@@ -249,6 +254,7 @@ fn candidates_and_leaders_do_not_vote_for_others_in_their_term() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn single_node_cluster_elects_itself_and_commits_alone() {
     // One voter is its own majority: it wins at once and commits each
     // proposal as soon as it is appended (§5.2, §5.3).
@@ -265,6 +271,7 @@ fn single_node_cluster_elects_itself_and_commits_alone() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step1"]
 fn ticks_alone_elect_a_leader_that_stays() {
     // From a cold start, randomized timeouts elect one leader; once it
     // heartbeats, nobody times out again and the term stays (§5.2; the
@@ -284,6 +291,7 @@ fn ticks_alone_elect_a_leader_that_stays() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step5"]
 fn pre_vote_keeps_a_rejoining_node_from_raising_the_term() {
     // A node cut off from the cluster keeps failing its pre-vote without
     // raising its term, so when it comes back the leader is undisturbed
@@ -341,6 +349,7 @@ fn hup_beat(id: u64) -> raft::Message {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step5"]
 fn pre_vote_with_a_split_vote() {
     // With the leader gone, two pre-candidates both pass pre-vote and split
     // the real vote; the next election settles it (etcd's
@@ -364,6 +373,7 @@ fn pre_vote_with_a_split_vote() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step5"]
 fn pre_vote_rejected_by_a_newer_term_updates_the_pre_candidate() {
     // A pre-candidate behind the times learns the newer term from the
     // rejection and becomes a follower of it (etcd's
@@ -394,6 +404,7 @@ fn check_quorum(c: &mut raft::Config) {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn leader_without_a_quorum_steps_down() {
     // With check-quorum, a leader that heard from no majority during an
     // election timeout steps down (etcd's TestLeaderElectionWithCheckQuorum
@@ -421,6 +432,7 @@ fn leader_without_a_quorum_steps_down() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn followers_in_a_leader_lease_ignore_a_disruptive_vote() {
     // With check-quorum, a node that heard from the leader within an
     // election timeout ignores vote requests of a higher term; once the
@@ -449,6 +461,7 @@ fn followers_in_a_leader_lease_ignore_a_disruptive_vote() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_transfer_campaign_ignores_the_lease() {
     // A campaign asked for by the leader (MsgTimeoutNow) carries the
     // transfer context, which voters honour even within the lease (etcd's
@@ -462,6 +475,7 @@ fn a_transfer_campaign_ignores_the_lease() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_stuck_candidate_is_freed_by_the_old_leader() {
     // With check-quorum, a node that campaigned while cut off is at a higher
     // term than the leader, which can never win it back; its answer to the

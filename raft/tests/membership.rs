@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use raft::{ConfChangeType, Entry, EntryType, Message, MessageType, StateType};
+use raft::{ConfChange, ConfChangeType, Entry, EntryType, Error, Message, MessageType, StateType};
 
 fn beat(id: u64) -> Message {
     Message::new(MessageType::MsgBeat, id, id)
@@ -25,6 +25,7 @@ fn workload(net: &mut Network, leader: u64, prefix: &str, n: usize) {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn an_added_voter_catches_up_and_votes() {
     // A node added by a committed AddNode entry receives the whole log, and
     // from then on counts in the quorum and in elections (§4.1).
@@ -71,6 +72,7 @@ fn an_added_voter_catches_up_and_votes() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_removed_follower_no_longer_counts() {
     // After RemoveNode, the leader neither replicates to the node nor waits
     // for it: two remaining voters commit alone (§4.1).
@@ -102,6 +104,7 @@ fn a_removed_follower_no_longer_counts() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn removing_a_voter_commits_what_waited_for_it() {
     // Entries that waited for the removed voter's acknowledgement commit as
     // soon as the smaller quorum holds them (etcd's
@@ -126,6 +129,7 @@ fn removing_a_voter_commits_what_waited_for_it() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_removed_leader_steps_down_and_the_rest_elect_a_new_one() {
     // A leader that applies its own removal steps down; it is no longer a
     // voter, so it never campaigns, and the others elect a leader among
@@ -162,6 +166,7 @@ fn a_removed_leader_steps_down_and_the_rest_elect_a_new_one() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_learner_receives_the_log_but_never_votes_or_campaigns() {
     // A learner is replicated to but is not a voter: it is not asked for
     // votes, does not count for commitment, and never starts an election
@@ -205,6 +210,7 @@ fn a_learner_receives_the_log_but_never_votes_or_campaigns() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_promoted_learner_can_be_elected() {
     // AddNode on a learner makes it a voter, keeping what it replicated; it
     // may then campaign and win (etcd's TestLearnerPromotion).
@@ -224,6 +230,7 @@ fn a_promoted_learner_can_be_elected() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn a_second_conf_change_while_one_is_pending_becomes_an_empty_entry() {
     // Only one membership change may be in flight: one proposed before the
     // previous is applied is replaced by an empty normal entry (§4.1;
@@ -256,6 +263,7 @@ fn a_second_conf_change_while_one_is_pending_becomes_an_empty_entry() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn a_new_leader_treats_its_whole_unapplied_log_as_a_pending_change() {
     // A new leader cannot know whether its inherited unapplied tail holds a
     // conf change, so none is accepted until that tail is applied (etcd's
@@ -275,6 +283,7 @@ fn a_new_leader_treats_its_whole_unapplied_log_as_a_pending_change() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Replication Step3"]
 fn a_node_with_a_committed_unapplied_conf_change_does_not_campaign() {
     // Until it has applied every committed membership change, a node does
     // not know the membership it would campaign in, so it does not (etcd's
@@ -336,6 +345,7 @@ fn check_committed_logs_agree(net: &Network, seed: u64, round: usize) {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step1"]
 fn membership_changes_under_a_lossy_workload_stay_safe_and_live() {
     // Adding a voter and removing another while proposals flow over links
     // that lose a tenth of the messages: at most one leader per term, every
@@ -407,4 +417,50 @@ fn membership_changes_under_a_lossy_workload_stay_safe_and_live() {
         }
         check_committed_logs_agree(&net, seed, 400);
     }
+}
+
+#[test]
+fn a_change_that_leaves_no_voter_is_refused() {
+    // A group without voters can never elect a leader or commit again, so
+    // etcd refuses such a change ("removed all voters"). The membership is
+    // left as it was.
+    let cases: [(&[u64], &[u64], ConfChangeType, u64); 4] = [
+        (&[1], &[], ConfChangeType::RemoveNode, 1),
+        (&[1], &[2], ConfChangeType::RemoveNode, 1),
+        (&[1], &[], ConfChangeType::AddLearnerNode, 1),
+        (&[], &[], ConfChangeType::AddLearnerNode, 2),
+    ];
+    for (i, (voters, learners, change_type, node_id)) in cases.into_iter().enumerate() {
+        let mut r = joining(1, voters, learners);
+        let before = r.prs.conf_state();
+        let got = r.apply_conf_change(&ConfChange {
+            change_type,
+            node_id,
+            context: vec![],
+        });
+        assert!(
+            matches!(&got, Err(Error::ConfChange(s)) if s.contains("removed all voters")),
+            "case #{i} ({change_type:?} {node_id} of {voters:?}): got {got:?}, want removed all voters"
+        );
+        assert_eq!(r.prs.conf_state(), before, "case #{i}: membership changed");
+    }
+    // Removing a learner, or a voter when another remains, is fine.
+    let mut r = joining(1, &[1], &[2]);
+    let cs = r
+        .apply_conf_change(&ConfChange {
+            change_type: ConfChangeType::RemoveNode,
+            node_id: 2,
+            context: vec![],
+        })
+        .unwrap();
+    assert_eq!((cs.voters, cs.learners), (vec![1], vec![]));
+    let mut r = joining(1, &[1, 2], &[]);
+    let cs = r
+        .apply_conf_change(&ConfChange {
+            change_type: ConfChangeType::RemoveNode,
+            node_id: 1,
+            context: vec![],
+        })
+        .unwrap();
+    assert_eq!(cs.voters, vec![2]);
 }

@@ -174,6 +174,7 @@ impl Cluster {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn readies_honour_the_contract_in_a_running_cluster() {
     // Through an election, proposals at the leader and a follower, and
     // heartbeats: entries and hard state come with or before the messages
@@ -212,6 +213,7 @@ fn readies_honour_the_contract_in_a_running_cluster() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_single_node_persists_before_it_applies() {
     // On a single node an entry is committed the moment it is appended, yet
     // the Ready that asks to persist it must not also ask to apply it: it is
@@ -264,6 +266,7 @@ fn a_single_node_persists_before_it_applies() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step5"]
 fn a_granted_vote_comes_with_the_hard_state_that_records_it() {
     // A vote is a promise that must survive a crash: the Ready carrying the
     // MsgVoteResp also carries the hard state with the vote, to sync first
@@ -292,6 +295,7 @@ fn a_granted_vote_comes_with_the_hard_state_that_records_it() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_commit_only_change_needs_no_sync() {
     // Only term, vote and entries must be synced; a hard state whose commit
     // alone moved need not be (etcd's MustSync).
@@ -316,6 +320,7 @@ fn a_commit_only_change_needs_no_sync() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Replication Step3"]
 fn entries_committed_on_arrival_are_applied_after_they_are_persisted() {
     // A follower catching up receives entries that are already committed:
     // it persists them from one Ready and applies them from the next.
@@ -364,6 +369,7 @@ fn restarted_store() -> MemStorage {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_restarted_node_picks_up_its_term_vote_log_and_commit() {
     // Term, vote, log and commit index are stable state (§5.1, Figure 2):
     // after a restart the node has them all, and the first Ready asks only
@@ -398,6 +404,7 @@ fn a_restarted_node_picks_up_its_term_vote_log_and_commit() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step5"]
 fn a_restarted_node_does_not_vote_twice_in_a_term() {
     // "Each server will vote for at most one candidate in a given term"
     // (§5.2), across restarts: the persisted vote for 2 in term 5 stands.

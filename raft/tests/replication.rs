@@ -24,6 +24,7 @@ fn leader_with_entries(voters: &[u64], n: usize, tweak: impl Fn(&mut raft::Confi
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn heartbeats_carry_the_commit_index_capped_at_the_match_index() {
     // A heartbeat tells a follower the commit index, but never beyond what
     // that follower is known to hold: it must not commit an entry it may not
@@ -50,6 +51,7 @@ fn heartbeats_carry_the_commit_index_capped_at_the_match_index() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_follower_follows_the_heartbeat_commit_but_never_goes_back() {
     // The commit index from a heartbeat raises the follower's, a lower one
     // changes nothing (commit never decreases), and one past the follower's
@@ -76,6 +78,7 @@ fn a_follower_follows_the_heartbeat_commit_but_never_goes_back() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn long_divergences_are_repaired_in_a_few_round_trips() {
     // A follower whose log diverges from the leader's over dozens of
     // entries of other terms is repaired with a handful of rejections, each
@@ -146,6 +149,7 @@ fn long_divergences_are_repaired_in_a_few_round_trips() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn replicate_state_stops_at_the_inflight_limit_and_resumes_on_acks() {
     // In Replicate state the leader streams appends without waiting, but at
     // most max_inflight_msgs of them unacknowledged; each acknowledgement
@@ -190,6 +194,7 @@ fn replicate_state_stops_at_the_inflight_limit_and_resumes_on_acks() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn a_heartbeat_response_frees_one_slot_of_a_full_window() {
     // A follower that answers a heartbeat is reachable: if the window is
     // full (appends may have been lost), one slot is freed so replication
@@ -225,6 +230,7 @@ fn a_heartbeat_response_frees_one_slot_of_a_full_window() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn probe_state_sends_one_append_at_a_time() {
     // While probing, the leader sends one append and waits for its answer
     // (or a heartbeat response) before the next (etcd's
@@ -262,6 +268,7 @@ fn probe_state_sends_one_append_at_a_time() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn max_size_per_msg_splits_the_entries_to_send() {
     // A lagging follower is caught up in appends of at most
     // max_size_per_msg bytes each, and gets every entry.
@@ -298,6 +305,7 @@ fn max_size_per_msg_splits_the_entries_to_send() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn proposals_commit_only_with_a_majority() {
     // A proposal at the leader commits when a majority of the cluster is
     // reachable, and on none otherwise (etcd's TestProposal).
@@ -348,6 +356,7 @@ fn proposals_commit_only_with_a_majority() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn proposals_on_followers_are_forwarded_to_the_leader() {
     // A follower forwards a proposal to the leader it knows, which
     // replicates and commits it (etcd's TestProposalByProxy).
@@ -369,6 +378,7 @@ fn proposals_on_followers_are_forwarded_to_the_leader() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn proposals_are_dropped_without_a_leader_or_forwarding() {
     // A follower that knows no leader, a candidate, and a follower with
     // forwarding disabled refuse a proposal with ProposalDropped, so the
@@ -396,6 +406,7 @@ fn proposals_are_dropped_without_a_leader_or_forwarding() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Replication Step3"]
 fn a_delayed_append_never_truncates_newer_entries() {
     // An append that arrives late, after a newer one, holds only entries
     // the follower already has: it must not cut the log back (§5.3; the

@@ -21,7 +21,8 @@ enum Role {
     PreCandidate,
     Candidate,
     Leader,
-    /// A follower started from a snapshot alone: a log, but term 0.
+    /// A follower started from a snapshot alone, without a hard state: it
+    /// takes the snapshot's term.
     FromSnapshot,
 }
 
@@ -39,7 +40,7 @@ fn node_in_role(role: Role, pre_vote: bool, check_quorum: bool, seed: u64) -> Ra
         c.check_quorum = check_quorum;
         c.seed = seed;
         let n = RawNode::new(&c, store).unwrap();
-        assert_eq!((n.raft.term, n.raft.raft_log.committed), (0, 4));
+        assert_eq!((n.raft.term, n.raft.raft_log.committed), (2, 4));
         return n;
     }
     store
@@ -342,6 +343,7 @@ fn random_input(rng: &mut StdRng, n: &mut RawNode<MemStorage>, doing: &mut Strin
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step1"]
 fn arbitrary_messages_never_panic_nor_break_invariants() {
     // Whatever arrives from the network, in every role and with pre-vote and
     // check-quorum on or off, a node does not panic and keeps its safety
@@ -457,6 +459,7 @@ fn responses_from_unknown_peers_are_refused() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn api_misuse_returns_errors() {
     // Calls that make no sense in the node's state return errors (etcd's
     // ErrProposalDropped and friends), they do not panic.
@@ -539,6 +542,7 @@ fn invalid_configs_are_refused_by_validate_and_new() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn applied_beyond_the_commit_index_is_refused() {
     // A restart cannot have applied more than was committed: such a config
     // and storage do not belong together (etcd panics; here it is an error).
@@ -583,30 +587,37 @@ fn a_hard_state_commit_beyond_the_log_is_refused() {
 }
 
 #[test]
-fn a_node_without_a_term_does_not_panic_rejecting_a_pre_vote() {
-    // A node started from a snapshot alone has a log but term 0; a pre-vote
-    // from a candidate with an older log must be refused quietly, not
-    // answered with a termless response (which send() rightly refuses).
+#[ignore = "needs a finished raft.rs: reaches Election Step5"]
+fn a_node_started_from_a_snapshot_alone_takes_its_term() {
+    // A storage bootstrapped from a snapshot has no hard state: the node
+    // starts at the snapshot's term, never below its log's last term, so
+    // it answers pre-votes with a real term. A stale pre-candidate is
+    // refused with that term; an up-to-date one of a later term gets its
+    // pre-vote.
     let store = MemStorage::new();
     store
         .wl()
         .apply_snapshot(snapshot(10, 3, &[1, 2, 3]))
         .unwrap();
     let mut n = RawNode::new(&config(1, 10, 1), store).unwrap();
-    assert_eq!(n.raft.term, 0);
+    assert_eq!((n.raft.term, n.raft.vote), (3, NONE));
     let mut m = msg(2, 1, MessageType::MsgPreVote, 1);
     m.index = 5;
     m.log_term = 2;
     assert_eq!(n.step(m), Ok(()));
-    assert!(n.raft.msgs.is_empty(), "{:?}", n.raft.msgs);
-    // An up-to-date pre-candidate still gets its pre-vote.
-    let mut m = msg(2, 1, MessageType::MsgPreVote, 1);
+    let out = n.raft.take_msgs();
+    assert!(
+        out.len() == 1 && out[0].reject && out[0].term == 3,
+        "a stale pre-vote: {out:?}"
+    );
+    let mut m = msg(2, 1, MessageType::MsgPreVote, 4);
     m.index = 10;
     m.log_term = 3;
     n.step(m).unwrap();
     let out = n.raft.take_msgs();
     assert!(
-        out.len() == 1 && !out[0].reject && out[0].term == 1,
-        "{out:?}"
+        out.len() == 1 && !out[0].reject && out[0].term == 4,
+        "an up-to-date pre-vote: {out:?}"
     );
+    assert_eq!(n.raft.term, 3, "a pre-vote never changes the term");
 }

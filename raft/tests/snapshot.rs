@@ -30,6 +30,7 @@ fn beat(id: u64) -> Message {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_follower_behind_the_compacted_log_is_caught_up_by_a_snapshot() {
     // "The leader must occasionally send snapshots to followers that lag
     // behind", when the entries they need were discarded (§7; etcd's
@@ -55,6 +56,7 @@ fn a_follower_behind_the_compacted_log_is_caught_up_by_a_snapshot() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn progress_goes_probe_snapshot_probe_replicate_and_retries_a_failed_snapshot() {
     // A follower the leader must send a snapshot to is paused in Snapshot
     // state; if the application reports the send failed, the leader probes
@@ -98,6 +100,7 @@ fn progress_goes_probe_snapshot_probe_replicate_and_retries_a_failed_snapshot() 
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_reported_snapshot_success_resumes_probing_after_it() {
     // When the application reports the snapshot delivered, the leader
     // probes from just after it and waits for the follower's answer
@@ -115,6 +118,7 @@ fn a_reported_snapshot_success_resumes_probing_after_it() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_follower_restores_a_newer_snapshot_and_ignores_an_older_one() {
     // A snapshot beyond the commit index replaces the log; one the follower
     // already committed, or whose last entry it holds, does not (etcd's
@@ -147,6 +151,7 @@ fn a_follower_restores_a_newer_snapshot_and_ignores_an_older_one() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step3"]
 fn a_snapshot_makes_a_candidate_a_follower() {
     // A MsgSnap of the candidate's term comes from that term's leader: the
     // candidate steps down and restores it (§5.2; etcd's
@@ -167,6 +172,7 @@ fn a_snapshot_makes_a_candidate_a_follower() {
 }
 
 #[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
 fn a_restarted_node_starts_from_its_snapshot() {
     // After a restart the snapshot stands for the log up to its index: the
     // node starts with it committed and applied, its membership, and the
@@ -207,6 +213,7 @@ fn a_restarted_node_starts_from_its_snapshot() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_restarted_node_from_a_snapshot_rejoins_its_cluster() {
     // A node that crashed after installing a snapshot restarts from its
     // storage and takes part again: it is caught up and can be elected.
@@ -233,4 +240,100 @@ fn storage_from_snapshot(index: u64, term: u64, voters: &[u64]) -> raft::MemStor
         .apply_snapshot(snapshot(index, term, voters))
         .unwrap();
     store
+}
+
+#[test]
+#[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
+fn a_node_started_from_a_snapshot_without_a_hard_state_takes_its_term() {
+    // A node's term is never below the last term of its log: a storage
+    // bootstrapped from a snapshot at 11@11 with no hard state starts the
+    // node at term 11, not 0, with no vote. Otherwise it would campaign at
+    // term 1 and, as leader, append 12@1 after 11@11.
+    let n = new_node_with_config(&config(1, 10, 1), storage_from_snapshot(11, 11, &[1, 2, 3]));
+    assert_eq!((n.term, n.vote, n.raft_log.last_term()), (11, 0, 11));
+    // The same for a hard state older than the log (written before the
+    // entries of a later term were).
+    let store = storage_from_snapshot(11, 11, &[1, 2, 3]);
+    store.wl().append(&[Entry::new(12, 12, b"")]).unwrap();
+    store.wl().set_hard_state(HardState {
+        term: 11,
+        vote: 2,
+        commit: 11,
+    });
+    let n = new_node_with_config(&config(1, 10, 1), store);
+    assert_eq!(
+        (n.term, n.vote),
+        (12, 0),
+        "the vote of term 11 is not one of term 12"
+    );
+    // A hard state at or above the log's last term is kept as it is.
+    let store = storage_from_snapshot(11, 11, &[1, 2, 3]);
+    store.wl().set_hard_state(HardState {
+        term: 13,
+        vote: 2,
+        commit: 11,
+    });
+    let n = new_node_with_config(&config(1, 10, 1), store);
+    assert_eq!((n.term, n.vote), (13, 2));
+}
+
+#[test]
+#[ignore = "needs a finished raft.rs: the cluster elects a leader and replicates"]
+fn a_cluster_started_from_a_snapshot_without_a_hard_state_elects_and_commits() {
+    // Three nodes bootstrapped from the same snapshot at 11@11, none with a
+    // hard state: they elect a leader of a term above 11, whose entries
+    // follow the snapshot in term order, and commit a new entry on all
+    // three. No node's term is ever below the last term of its log.
+    let nodes: Vec<Peer> = (1..=3)
+        .map(|id| {
+            Peer::node(new_node_with_config(
+                &config(id, 10, 1),
+                storage_from_snapshot(11, 11, &[1, 2, 3]),
+            ))
+        })
+        .collect();
+    let mut net = Network::new(nodes);
+    let leader = net.tick_until_leader(&[1, 2, 3], 100);
+    assert!(
+        net.node(leader).term > 11,
+        "leader of term {}",
+        net.node(leader).term
+    );
+    net.propose(leader, b"after the snapshot");
+    for id in 1..=3 {
+        let n = net.node(id);
+        assert_eq!(n.raft_log.committed, 13, "node {id}: {:?}", log_shape(n));
+        let shape = log_shape(n);
+        assert!(
+            shape.windows(2).all(|w| w[0].1 <= w[1].1) && shape[0].1 > 11,
+            "node {id}: entries after the snapshot in term order: {shape:?}"
+        );
+        assert!(
+            n.term >= n.raft_log.last_term(),
+            "node {id}: term {} below its last log term {}",
+            n.term,
+            n.raft_log.last_term()
+        );
+    }
+}
+
+#[test]
+fn a_node_does_not_campaign_while_a_restored_snapshot_is_pending() {
+    // A snapshot restored from the leader stays pending until the
+    // application has saved and applied it; until then the node is not
+    // promotable (etcd v3.5's promotable()): a leader elected on a log that
+    // is not durable yet could lose it in a crash.
+    let mut r = new_node(2, &[1, 2, 3], 10, 1);
+    let mut m = msg(1, 2, MessageType::MsgSnap, 2);
+    m.snapshot = Some(snapshot(11, 2, &[1, 2, 3]));
+    r.step(m).unwrap();
+    assert!(r.raft_log.has_pending_snapshot());
+    assert!(!r.promotable(), "promotable with a pending snapshot");
+    r.msgs.clear();
+    r.step(hup(2)).unwrap();
+    assert_eq!((r.state, r.term), (StateType::Follower, 2), "campaigned");
+    assert!(r.msgs.is_empty(), "sent {:?}", r.msgs);
+    // Once the application saved it, the node may campaign again.
+    r.raft_log.stable_snap_to(11);
+    assert!(r.promotable());
 }

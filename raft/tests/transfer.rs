@@ -34,6 +34,7 @@ fn check_leader_among(net: &Network, id: u64, term: u64, among: &[u64]) {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn transfer_to_an_up_to_date_node_is_immediate() {
     // A target whose log matches the leader's is told to campaign at once
     // (MsgTimeoutNow), wins, and can hand leadership back the same way; a
@@ -61,6 +62,7 @@ fn transfer_to_an_up_to_date_node_is_immediate() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn transfer_to_a_lagging_node_catches_it_up_first() {
     // The leader first sends the target what it lacks and only then
     // MsgTimeoutNow, so the target's log is up to date and it can win
@@ -99,6 +101,7 @@ fn transfer_to_a_lagging_node_catches_it_up_first() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn transfer_to_a_node_behind_a_snapshot() {
     // A target that needs a snapshot gets it first, then MsgTimeoutNow
     // (etcd's TestLeaderTransferAfterSnapshot).
@@ -117,6 +120,7 @@ fn transfer_to_a_node_behind_a_snapshot() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn proposals_are_dropped_while_a_transfer_is_under_way() {
     // The leader stops taking proposals while it hands over, so the target
     // can catch up (etcd's TestLeaderTransferIgnoreProposal).
@@ -133,6 +137,7 @@ fn proposals_are_dropped_while_a_transfer_is_under_way() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_transfer_to_an_unreachable_node_is_abandoned_after_an_election_timeout() {
     // If the target has not taken over within an election timeout, the
     // leader gives up and takes proposals again (etcd's
@@ -153,6 +158,7 @@ fn a_transfer_to_an_unreachable_node_is_abandoned_after_an_election_timeout() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn transfers_to_self_non_members_and_learners_are_ignored() {
     // Leadership can only go to another voter: a request for the leader
     // itself, for an unknown node, or for a learner changes nothing (etcd's
@@ -185,6 +191,7 @@ fn transfers_to_self_non_members_and_learners_are_ignored() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_second_transfer_to_the_same_node_is_ignored_and_to_another_replaces_it() {
     // One transfer at a time: asking again for the same target does not
     // restart the clock, asking for another aborts the first (etcd's
@@ -211,6 +218,7 @@ fn a_second_transfer_to_the_same_node_is_ignored_and_to_another_replaces_it() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_transfer_back_to_the_leader_cancels_it() {
     // Asking to transfer to the current leader during a transfer aborts
     // the transfer (etcd's TestLeaderTransferBackToLeader).
@@ -225,6 +233,7 @@ fn a_transfer_back_to_the_leader_cancels_it() {
 }
 
 #[test]
+#[ignore = "needs a finished raft.rs: reaches Election Step4"]
 fn a_higher_term_ends_a_transfer() {
     // A leader that learns of a newer term stops being leader, and with it
     // the transfer (etcd's TestLeaderTransferReceiveHigherTermVote).

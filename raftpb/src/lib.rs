@@ -22,6 +22,19 @@ pub type NodeId = u64;
 /// "No node": no leader known, no vote cast.
 pub const NONE: NodeId = 0;
 
+/// The role a node plays (§5.1, Figure 4), plus pre-candidate (§9.6). Not
+/// sent on the wire, but what an application sees of a node
+/// (`SoftState`), and what a tester judges it by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StateType {
+    #[default]
+    Follower,
+    Candidate,
+    Leader,
+    /// Asking for pre-votes: a candidate that has not raised its term yet.
+    PreCandidate,
+}
+
 /// What an entry carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EntryType {
@@ -194,7 +207,7 @@ impl MessageType {
 }
 
 /// A message between nodes (or from a node to itself, for local types).
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Message {
     pub msg_type: MessageType,
     pub to: NodeId,
@@ -407,7 +420,7 @@ impl std::error::Error for DecodeError {}
 /// A read that became safe to serve: every entry up to `index` is committed,
 /// and once the application has applied `index` it may answer the read
 /// identified by `request_ctx` (§6.4).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ReadState {
     pub index: Index,
     pub request_ctx: Vec<u8>,

@@ -1,6 +1,6 @@
 //! mutant: appends the leader's entries without checking that the entry before them matches (§5.3's consistency check), and always acknowledges
 //! step: Replication Step3
-//! also-fails: scenarios
+//! also-fails: scenarios, search
                 self.election_elapsed = 0;
                 self.lead = m.from;
                 let last = self.raft_log.append(m.entries.clone());

@@ -1,6 +1,6 @@
-//! mutant: after a matching previous entry, replaces everything that follows with the message's entries even when nothing conflicts, so a delayed or duplicated append deletes entries a later one added
+//! mutant: after a matching previous entry, replaces everything that follows with the message's entries even when nothing conflicts, so a delayed or duplicated append deletes entries a later one added (Figure 2: only "If an existing entry conflicts with a new one (same index but different terms), delete the existing entry and all that follow it")
 //! step: Replication Step3
-//! also-fails: scenarios
+//! also-fails: scenarios, search
                 self.election_elapsed = 0;
                 self.lead = m.from;
                 if m.index >= self.raft_log.committed

@@ -25,12 +25,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use raft::{
+use raftpb::{
     Entry, EntryType, HardState, Index, Message, MessageType, NONE, NodeId, StateType, Term,
 };
 
-use crate::case::Failure;
-use crate::sim::event::preview;
+use crate::model::Failure;
+use crate::model::event::preview;
+pub use crate::model::mix;
 
 /// One entry of a node's persisted log: its term, and a hash of the whole
 /// log up to and including it, so two logs compare in O(1) at any index.
@@ -96,15 +97,6 @@ pub struct Checker {
 
 fn violation(now: u64, invariant: &str, what: String) -> Failure {
     Failure::new(format!("t={now}: {invariant}: {what}"))
-}
-
-/// A 64-bit mix (the finaliser of SplitMix64): cheap, and every input bit
-/// changes about half of the output bits.
-pub fn mix(a: u64, b: u64) -> u64 {
-    let mut z = a ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// A hash of some bytes, eight at a time.

@@ -1,15 +1,18 @@
 //! The deterministic cluster simulator.
 //!
-//! A [`Sim`] runs N nodes (ids `1..=N`), each a [`RawNode`] over its own
-//! [`MemStorage`], and drives them exactly as an application would: on
-//! every `Ready`, persist (entries, hard state) → send the messages into the
-//! simulated network → apply the committed entries to the node's state
-//! machine (the list of what it applied) → `advance`.
+//! A [`Sim`] runs N nodes (ids `1..=N`) through a [`Driver`] and drives them
+//! exactly as an application would: on every `Ready`, persist (entries,
+//! hard state) → send the messages into the simulated network → apply the
+//! committed entries to the node's state machine → `advance`. The nodes run
+//! in the host process, which persists and advances; the simulator sees
+//! each `Ready` as data, sends its messages, keeps each node's state
+//! machine (the list of what it applied), and lets the [`Checker`] judge
+//! what every node did.
 //!
 //! Everything is a function of the seed: one [`StdRng`] per run draws every
 //! random fault, each node's election timeouts are seeded from it, time is
 //! a logical tick, and only ordered maps are iterated. The same seed gives
-//! the same run, event for event.
+//! the same run, event for event, on both sides of the process boundary.
 //!
 //! ## A tick
 //!
@@ -28,10 +31,18 @@
 //! and [`Sim::set_link_loss`]. [`Sim::partition`], [`Sim::isolate`] and
 //! [`Sim::cut`] (one direction only) break links; [`Sim::heal`] mends them
 //! all. A message crosses only if its link works both when it is sent and
-//! when it arrives. [`Sim::crash`] drops a node's `RawNode` and its state
-//! machine; its storage survives, and [`Sim::restart`] builds a new node
-//! over it, which re-applies its committed log. Messages already on the
+//! when it arrives. [`Sim::crash`] loses a node's process and its state
+//! machine; its storage survives, and [`Sim::restart`] starts it again from
+//! there, and it re-applies its committed log. Messages already on the
 //! wire still arrive.
+//!
+//! ## Holes the run may meet
+//!
+//! A node that reaches a `todo!()` of a step the run does not depend on
+//! (an election scenario's followers meet Replication Step3 when the new
+//! leader's first append arrives) has not handled what it was given: the
+//! simulator notes it and goes on, as if the message were lost. Reaching a
+//! hole the run depends on, or any other panic, ends the run.
 //!
 //! ## What it leaves out
 //!
@@ -39,23 +50,25 @@
 //! membership changes, and clock drift: every node ticks at the same rate.
 
 pub mod check;
-pub mod event;
+pub mod explore;
 pub mod measure;
+pub mod shrink;
 
 use std::collections::{BTreeMap, VecDeque};
 
-use raft::{
-    ConfState, Config, EntryType, Error, HardState, Index, MemStorage, Message, MessageType,
-    NodeId, RawNode, StateType, Term,
+use raftpb::{
+    ConfState, Entry, EntryType, HardState, Index, Message, MessageType, NodeId, StateType, Term,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+pub use crate::drive::schedule::{Decision, Schedule};
+pub use crate::model::event::{DropReason, Event, Faults, MsgInfo, Proposal};
 pub use check::Checker;
-pub use event::{DropReason, Event, Faults, MsgInfo, Proposal};
 
-use crate::case::{Ctx, Failure, Outcome};
-use event::{EntryInfo, preview, role_name};
+use crate::drive::{Boot, Call, Driver, NodeConfig, Op, Reply, StorageSetup};
+use crate::model::event::{EntryInfo, preview};
+use crate::model::{Failure, ReadyView, Seed, Status, Step, mix, role_name};
 
 /// How a simulated cluster is set up.
 #[derive(Clone, Debug)]
@@ -64,9 +77,9 @@ pub struct Options {
     pub nodes: u64,
     /// The election timeout of every node, in ticks; each node's randomized
     /// timeout is in `[election_tick, 2 * election_tick)`.
-    pub election_tick: usize,
+    pub election_tick: u64,
     /// Ticks between a leader's heartbeats.
-    pub heartbeat_tick: usize,
+    pub heartbeat_tick: u64,
     pub pre_vote: bool,
     pub check_quorum: bool,
     /// Ticks a message takes on the wire, at least 1.
@@ -74,7 +87,7 @@ pub struct Options {
     /// `Config::max_size_per_msg` of every node.
     pub max_size_per_msg: u64,
     /// `Config::max_inflight_msgs` of every node.
-    pub max_inflight_msgs: usize,
+    pub max_inflight_msgs: u64,
     /// The most messages delivered in one tick; the rest wait.
     pub max_deliveries_per_tick: usize,
     /// The most messages on the wire at once: more is a message storm, and
@@ -82,6 +95,8 @@ pub struct Options {
     pub max_in_flight: usize,
     /// The most `Ready` rounds one node may need after one event.
     pub max_ready_rounds: usize,
+    /// `Config::max_uncommitted_entries_size` of every node.
+    pub max_uncommitted_size: u64,
 }
 
 impl Options {
@@ -101,6 +116,7 @@ impl Options {
             max_deliveries_per_tick: 10_000,
             max_in_flight: 200_000,
             max_ready_rounds: 16,
+            max_uncommitted_size: u64::MAX,
         }
     }
 
@@ -192,27 +208,46 @@ fn type_slot(t: MessageType) -> usize {
         .unwrap_or_else(|| panic!("{t:?} missing from MessageType::ALL"))
 }
 
-/// One simulated node: its storage, which survives crashes, and the rest,
-/// which does not.
+/// What the simulator knows of one node. Its storage lives with the node,
+/// in the host; this mirrors what the node reported.
+#[derive(Default)]
 struct Node {
-    storage: MemStorage,
-    /// `None` while crashed.
-    raw: Option<RawNode<MemStorage>>,
+    up: bool,
     /// How many times it was restarted.
     incarnation: u64,
     /// The state machine: every entry applied in this incarnation, index 1
     /// first.
     applied: Vec<Applied>,
-    /// The role and term last seen, for the trace and the checker.
+    /// Where the node stood after its last `Ready`.
+    status: Status,
+    /// The role and term last noted, for the trace and the checker.
     role: (StateType, Term),
-    /// The commit index last persisted.
-    commit: Index,
+    /// The hard state last persisted (survives crashes).
+    hard_state: HardState,
+    /// The last index of the persisted log (survives crashes).
+    persisted_last: Index,
+}
+
+/// How a run treats the holes its nodes may reach.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Holes {
+    /// A hole of a step after this one in the guide's order is one the run
+    /// does not depend on: a node that reaches it did not handle what it
+    /// was given, and the run goes on. `None`: every hole ends the run.
+    pub tolerate_after: Option<Step>,
+}
+
+impl Holes {
+    fn tolerates(&self, step: Step) -> bool {
+        self.tolerate_after.is_some_and(|last| step > last)
+    }
 }
 
 /// A simulated cluster.
-pub struct Sim {
+pub struct Sim<'d> {
+    driver: &'d mut dyn Driver,
     opts: Options,
-    seed: u64,
+    seed: Seed,
     now: u64,
     rng: StdRng,
     nodes: BTreeMap<NodeId, Node>,
@@ -228,30 +263,82 @@ pub struct Sim {
     link_loss: Vec<Vec<f64>>,
     checker: Checker,
     stats: Stats,
+    holes: Holes,
+    /// Holes reached and tolerated, by step: how many times.
+    tolerated: BTreeMap<Step, u64>,
     tracing: bool,
     events: Vec<Event>,
+    /// The run's schedule: every decision of the world, when tracing.
+    schedule: Vec<Decision>,
+    /// Replaying a schedule: every message sent, in order; `None` in a
+    /// timed run.
+    pool: Option<Vec<Pooled>>,
 }
+
+/// A message a replayed run sent.
+struct Pooled {
+    msg: Message,
+    sent: u64,
+    /// Delivered or lost.
+    done: bool,
+}
+
+/// What each node's storage holds when a replayed cluster boots: its
+/// entries, from index 1, and its hard state.
+pub type InitialStorage = [(Vec<Entry>, HardState)];
 
 /// Derives a seed for one purpose from the run's seed.
-fn derive_seed(seed: u64, a: u64, b: u64) -> u64 {
-    check::mix(check::mix(seed, a), b)
+fn derive_seed(seed: Seed, a: u64, b: u64) -> u64 {
+    mix(mix(seed.0, a), b)
 }
 
-impl Sim {
+impl<'d> Sim<'d> {
     /// A cluster of `opts.nodes` fresh nodes, at tick 0, with a reliable
     /// network. `tracing` records every event for [`Sim::trace`].
-    pub fn new(seed: u64, opts: Options, tracing: bool) -> Result<Sim, Failure> {
-        if opts.nodes == 0 || opts.latency == 0 {
+    pub fn new(
+        driver: &'d mut dyn Driver,
+        seed: Seed,
+        opts: Options,
+        holes: Holes,
+        tracing: bool,
+    ) -> Result<Sim<'d>, Failure> {
+        Sim::build(driver, seed, opts, holes, tracing, None)
+    }
+
+    /// A cluster for [`Sim::replay`]: the nodes boot from `storage` (all
+    /// fresh when it is empty), and messages wait until a decision
+    /// delivers them.
+    pub fn for_replay(
+        driver: &'d mut dyn Driver,
+        seed: Seed,
+        opts: Options,
+        holes: Holes,
+        tracing: bool,
+        storage: &InitialStorage,
+    ) -> Result<Sim<'d>, Failure> {
+        Sim::build(driver, seed, opts, holes, tracing, Some(storage))
+    }
+
+    fn build(
+        driver: &'d mut dyn Driver,
+        seed: Seed,
+        opts: Options,
+        holes: Holes,
+        tracing: bool,
+        replay: Option<&InitialStorage>,
+    ) -> Result<Sim<'d>, Failure> {
+        if opts.nodes == 0 || opts.latency == 0 || opts.nodes > 64 {
             return Err(Failure::new(format!(
-                "simulator set-up: {} nodes and latency {} (need at least 1 of each)",
+                "simulator set-up: {} nodes and latency {} (need 1 to 64 nodes and a latency of at least 1)",
                 opts.nodes, opts.latency
             )));
         }
         let n = opts.nodes as usize;
         let mut sim = Sim {
+            driver,
             seed,
             now: 0,
-            rng: StdRng::seed_from_u64(seed),
+            rng: StdRng::seed_from_u64(seed.0),
             nodes: BTreeMap::new(),
             wire: BTreeMap::new(),
             in_flight: 0,
@@ -260,63 +347,124 @@ impl Sim {
             link_loss: vec![vec![0.0; n + 1]; n + 1],
             checker: Checker::new(),
             stats: Stats::default(),
+            holes,
+            tolerated: BTreeMap::new(),
             tracing,
             events: Vec::new(),
+            schedule: Vec::new(),
+            pool: replay.map(|_| Vec::new()),
             opts,
         };
+        let storage = replay.unwrap_or_default();
         let voters: Vec<NodeId> = (1..=sim.opts.nodes).collect();
         for &id in &voters {
-            let storage = MemStorage::new_with_conf_state(ConfState {
-                voters: voters.clone(),
-                learners: Vec::new(),
-            });
-            sim.nodes.insert(
+            sim.nodes.insert(id, Node::default());
+            let (entries, hard_state) = storage.get((id - 1) as usize).cloned().unwrap_or_default();
+            for e in &entries {
+                sim.checker.on_propose(&e.data);
+            }
+            sim.checker.on_persist_entries(id, &entries, 0)?;
+            sim.checker.on_hard_state(id, hard_state, 0)?;
+            if !entries.is_empty() || hard_state != HardState::default() {
+                let terms: Vec<Term> = entries.iter().map(|e| e.term).collect();
+                sim.record(|tick| Event::Persist {
+                    tick,
+                    node: id,
+                    first: 1,
+                    terms,
+                    hard_state,
+                });
+            }
+            let node = sim.node_mut(id);
+            node.hard_state = hard_state;
+            node.persisted_last = entries.last().map_or(0, |e| e.index);
+            let boot = Boot {
                 id,
-                Node {
-                    storage,
-                    raw: None,
-                    incarnation: 0,
-                    applied: Vec::new(),
-                    role: (StateType::Follower, 0),
-                    commit: 0,
+                config: sim.config(id, 0),
+                storage: StorageSetup {
+                    conf_state: ConfState {
+                        voters: voters.clone(),
+                        learners: Vec::new(),
+                    },
+                    snapshot: None,
+                    entries,
+                    hard_state,
                 },
-            );
-            sim.boot(id)?;
+            };
+            sim.start(id, &Op::Boot(boot))?;
         }
         Ok(sim)
     }
 
-    /// The config of `id`'s current incarnation.
-    fn config(&self, id: NodeId, incarnation: u64) -> Config {
-        let mut c = Config::new(id);
-        c.election_tick = self.opts.election_tick;
-        c.heartbeat_tick = self.opts.heartbeat_tick;
-        c.pre_vote = self.opts.pre_vote;
-        c.check_quorum = self.opts.check_quorum;
-        c.max_size_per_msg = self.opts.max_size_per_msg;
-        c.max_inflight_msgs = self.opts.max_inflight_msgs;
-        c.applied = 0;
-        c.seed = derive_seed(self.seed, id, incarnation);
-        c
+    /// The config of `id`'s `incarnation`.
+    fn config(&self, id: NodeId, incarnation: u64) -> NodeConfig {
+        NodeConfig {
+            election_tick: self.opts.election_tick,
+            heartbeat_tick: self.opts.heartbeat_tick,
+            pre_vote: self.opts.pre_vote,
+            check_quorum: self.opts.check_quorum,
+            max_size_per_msg: self.opts.max_size_per_msg,
+            max_inflight_msgs: self.opts.max_inflight_msgs,
+            max_uncommitted_size: self.opts.max_uncommitted_size,
+            applied: 0,
+            seed: derive_seed(self.seed, id, incarnation),
+        }
     }
 
-    /// Builds `id`'s `RawNode` over its storage and lets it re-apply its
+    /// Boots or restarts `id` with `op`, then lets it re-apply its
     /// committed log.
-    fn boot(&mut self, id: NodeId) -> Result<(), Failure> {
-        let node = self.node_ref(id)?;
-        let cfg = self.config(id, node.incarnation);
-        let storage = node.storage.clone();
-        let raw = RawNode::new(&cfg, storage).map_err(|e| {
-            Failure::new(format!(
-                "t={}: n{id} could not start from its storage: {e}",
-                self.now
-            ))
-        })?;
-        let role = (raw.raft.state, raw.raft.term);
+    fn start(&mut self, id: NodeId, op: &Op) -> Result<(), Failure> {
+        match self.driver.apply(op) {
+            Reply::Done => {}
+            Reply::Refused(e) => {
+                return Err(self.fail(format!("n{id} could not start from its storage: {e}")));
+            }
+            other => return Err(self.unexpected(id, "start", other)),
+        }
+        let status = match self.driver.apply(&Op::Status { id }) {
+            Reply::Status(s) => s,
+            other => return Err(self.unexpected(id, "report its status", other)),
+        };
         let node = self.node_mut(id);
-        node.raw = Some(raw);
-        node.role = role;
+        node.up = true;
+        node.status = status;
+        node.role = (status.state, status.term);
         self.handle_ready(id)
+    }
+
+    /// Fails the run for a reply that is not what `id` should answer to
+    /// `what`: a panic (at a hole, or anywhere), or a refusal.
+    fn unexpected(&mut self, id: NodeId, what: &str, reply: Reply) -> Failure {
+        match reply {
+            Reply::Panicked(message) => Failure::panic(message).context(format!(
+                "t={}: n{id} panicked as it was asked to {what}",
+                self.now
+            )),
+            Reply::Refused(e) => self.fail(format!("n{id} refused to {what}: {e}")),
+            other => self.fail(format!("n{id} answered {what} with {other:?}")),
+        }
+    }
+
+    /// Whether a panic reply from `id` is at a hole this run tolerates;
+    /// notes it if so.
+    fn tolerated(&mut self, id: NodeId, reply: &Reply) -> bool {
+        let Reply::Panicked(message) = reply else {
+            return false;
+        };
+        let Some(step) = Step::from_panic(message) else {
+            return false;
+        };
+        if !self.holes.tolerates(step) {
+            return false;
+        }
+        *self.tolerated.entry(step).or_default() += 1;
+        self.note(|| format!("n{id} reached the todo!() of {step}: it could not handle this yet"));
+        true
+    }
+
+    /// The holes reached and tolerated in this run, with how many times.
+    pub fn tolerated_holes(&self) -> &BTreeMap<Step, u64> {
+        &self.tolerated
     }
 
     fn node_ref(&self, id: NodeId) -> Result<&Node, Failure> {
@@ -343,95 +491,117 @@ impl Sim {
         }
     }
 
+    /// Adds a decision of the world to the run's schedule, when tracing.
+    fn decide(&mut self, decision: impl FnOnce() -> Decision) {
+        if self.tracing {
+            self.schedule.push(decision());
+        }
+    }
+
     /// Hands `id`'s pending work to the application, as many rounds as it
     /// takes (bounded), and checks what the node did.
     fn handle_ready(&mut self, id: NodeId) -> Result<(), Failure> {
         let max_rounds = self.opts.max_ready_rounds;
         for _ in 0..max_rounds {
-            let node = self.node_mut(id);
-            let Some(raw) = node.raw.as_mut() else {
+            if !self.node_ref(id)?.up {
                 return Ok(());
+            }
+            let rd = match self.driver.apply(&Op::Ready { id }) {
+                Reply::Ready(None) => return Ok(()),
+                Reply::Ready(Some(rd)) => rd,
+                other => return Err(self.unexpected(id, "hand over its Ready", other)),
             };
-            if !raw.has_ready() {
-                return self.observe_role(id);
-            }
-            let rd = raw.ready();
-            let storage = node.storage.clone();
-            let now = self.now;
+            self.take_ready(id, *rd)?;
+        }
+        Err(self.fail(format!(
+            "n{id} still had work after {max_rounds} Ready rounds for one event"
+        )))
+    }
 
-            // 1. Persist, before anything is sent.
-            if let Some(snap) = &rd.snapshot {
-                return Err(Failure::new(format!(
-                    "t={now}: n{id} was handed snapshot {}@{}, but nothing in this simulator compacts its log",
-                    snap.metadata.index, snap.metadata.term
-                )));
-            }
-            if !rd.entries.is_empty() {
-                self.checker.on_persist_entries(id, &rd.entries, now)?;
-                // The checker has vetted that the entries follow the log
-                // without a gap, so the storage will take them.
-                storage.wl().append(&rd.entries).map_err(|e| {
-                    Failure::new(format!("t={now}: n{id} could not persist its entries: {e}"))
-                })?;
-            }
-            if let Some(hs) = rd.hard_state {
-                self.persist_hard_state(id, hs)?;
-            }
-
-            // A role change is noted before the messages it caused, so the
-            // trace reads in cause-and-effect order.
-            self.observe_role(id)?;
-
-            // 2. Send.
-            for m in &rd.messages {
-                self.checker.on_send(m, now)?;
-            }
-            let mut rd = rd;
-            let messages = std::mem::take(&mut rd.messages);
-            for m in messages {
-                self.send(m);
-            }
-
-            // 3. Apply.
-            for e in &rd.committed_entries {
-                self.checker.on_apply(id, e, now)?;
-                self.record(|tick| Event::Apply {
-                    tick,
-                    node: id,
-                    entry: EntryInfo::of(e),
-                });
-                let node = self.node_mut(id);
-                node.applied.push(Applied {
-                    index: e.index,
-                    term: e.term,
-                    data: if e.entry_type == EntryType::Normal {
-                        e.data.to_vec()
-                    } else {
-                        Vec::new()
-                    },
-                });
-            }
-
-            // 4. Advance.
-            let node = self.node_mut(id);
-            if let Some(raw) = node.raw.as_mut() {
-                raw.advance(rd);
+    /// Does what an application does with one `Ready` of `id`.
+    fn take_ready(&mut self, id: NodeId, rd: ReadyView) -> Result<(), Failure> {
+        let now = self.now;
+        // 1. Persist, before anything is sent.
+        if let Some(snap) = &rd.snapshot {
+            return Err(self.fail(format!(
+                "n{id} was handed snapshot {}@{}, but nothing in this simulator compacts its log",
+                snap.metadata.index, snap.metadata.term
+            )));
+        }
+        if !rd.entries.is_empty() {
+            self.checker.on_persist_entries(id, &rd.entries, now)?;
+            if let Some(last) = rd.entries.last() {
+                self.node_mut(id).persisted_last = last.index;
             }
         }
-        Err(Failure::new(format!(
-            "t={}: n{id} still had work after {max_rounds} Ready rounds for one event",
-            self.now
-        )))
+        if let Some(e) = &rd.persist_error {
+            return Err(self.fail(format!("n{id} could not persist what it asked to: {e}")));
+        }
+        if let Some(hs) = rd.hard_state {
+            self.persist_hard_state(id, hs)?;
+        }
+        if !rd.entries.is_empty() || rd.hard_state.is_some() {
+            let hard_state = self.node_mut(id).hard_state;
+            let first = rd.entries.first().map_or(0, |e| e.index);
+            let terms: Vec<Term> = rd.entries.iter().map(|e| e.term).collect();
+            self.record(|tick| Event::Persist {
+                tick,
+                node: id,
+                first,
+                terms,
+                hard_state,
+            });
+        }
+        self.node_mut(id).status = rd.status;
+
+        // A role change is noted before the messages it caused, so the
+        // trace reads in cause-and-effect order.
+        self.observe_role(id)?;
+
+        // 2. Send.
+        for m in &rd.messages {
+            self.checker.on_send(m, now)?;
+            if m.to == id {
+                return Err(self.fail(format!(
+                    "no message to oneself: n{id} sent itself {} (§5.3: a leader sends its RPCs \"to each of the other servers\")",
+                    MsgInfo::of(m)
+                )));
+            }
+        }
+        for m in rd.messages {
+            self.send(m);
+        }
+
+        // 3. Apply.
+        for e in &rd.committed_entries {
+            self.checker.on_apply(id, e, now)?;
+            self.record(|tick| Event::Apply {
+                tick,
+                node: id,
+                entry: EntryInfo::of(e),
+            });
+            let node = self.node_mut(id);
+            node.applied.push(Applied {
+                index: e.index,
+                term: e.term,
+                data: if e.entry_type == EntryType::Normal {
+                    e.data.to_vec()
+                } else {
+                    Vec::new()
+                },
+            });
+        }
+        // 4. The host advanced the node.
+        Ok(())
     }
 
     fn persist_hard_state(&mut self, id: NodeId, hs: HardState) -> Result<(), Failure> {
         let now = self.now;
         self.checker.on_hard_state(id, hs, now)?;
         let node = self.node_mut(id);
-        node.storage.wl().set_hard_state(hs);
-        let before = node.commit;
+        let before = node.hard_state.commit;
+        node.hard_state = hs;
         if hs.commit > before {
-            node.commit = hs.commit;
             self.record(|tick| Event::Commit {
                 tick,
                 node: id,
@@ -445,10 +615,10 @@ impl Sim {
     /// Notes a change of `id`'s role or term, and lets the checker judge it.
     fn observe_role(&mut self, id: NodeId) -> Result<(), Failure> {
         let node = self.node_mut(id);
-        let Some(raw) = node.raw.as_ref() else {
+        if !node.up {
             return Ok(());
-        };
-        let now_role = (raw.raft.state, raw.raft.term);
+        }
+        let now_role = (node.status.state, node.status.term);
         let before = node.role;
         if now_role == before {
             return Ok(());
@@ -475,6 +645,31 @@ impl Sim {
         self.stats.bytes += MESSAGE_HEADER_BYTES + entry_bytes;
 
         let (from, to) = (m.from, m.to);
+        if self.pool.is_some() {
+            if !self.is_node(to) {
+                self.stats.dropped += 1;
+                self.record(|tick| Event::Drop {
+                    tick,
+                    msg: MsgInfo::of(&m),
+                    reason: DropReason::Unknown,
+                });
+                return;
+            }
+            let sent = self.now;
+            if let Some(pool) = self.pool.as_mut() {
+                pool.push(Pooled {
+                    msg: m.clone(),
+                    sent,
+                    done: false,
+                });
+            }
+            self.record(|tick| Event::Send {
+                tick,
+                msg: MsgInfo::of(&m),
+                arrives: tick + 1,
+            });
+            return;
+        }
         if let Some(reason) = self.lost_on_send(from, to) {
             self.stats.dropped += 1;
             self.record(|tick| Event::Drop {
@@ -581,7 +776,7 @@ impl Sim {
         let (from, to) = (m.from, m.to);
         let reason = if self.blocked[from as usize][to as usize] {
             Some(DropReason::Cut)
-        } else if self.nodes.get(&to).is_none_or(|n| n.raw.is_none()) {
+        } else if self.nodes.get(&to).is_none_or(|n| !n.up) {
             Some(DropReason::Down)
         } else {
             None
@@ -595,18 +790,46 @@ impl Sim {
             });
             return Ok(());
         }
+        if self.pool.is_none() {
+            self.decide(|| Decision::Deliver {
+                msg: m.clone(),
+                keep: false,
+            });
+        }
         self.stats.delivered += 1;
         self.stats.events += 1;
-
-        let raw = self
-            .node_mut(to)
-            .raw
-            .as_mut()
-            .expect("checked above: n is up");
-        // Errors are the node refusing the message (a proposal with no
+        // A refusal is the node declining the message (a proposal with no
         // leader, a response from a stranger); an application drops those.
-        let _ = raw.step(m);
-        self.handle_ready(to)
+        let what = format!("step {:?}", m.msg_type);
+        let pre_vote = (m.msg_type == MessageType::MsgPreVote).then_some((m.term, m.from));
+        let before = self.node_mut(to).hard_state;
+        match self.driver.apply(&Op::Deliver { id: to, msg: m }) {
+            Reply::Done | Reply::Refused(_) => {}
+            r if self.tolerated(to, &r) => {}
+            other => return Err(self.unexpected(to, &what, other)),
+        }
+        self.handle_ready(to)?;
+        // §9.6: a pre-vote is a question; answering it changes nothing.
+        let after = self.node_mut(to).hard_state;
+        if let Some((term, from)) = pre_vote
+            && (before.term, before.vote) != (after.term, after.vote)
+        {
+            let who = |v: NodeId| {
+                if v == 0 {
+                    "none".to_string()
+                } else {
+                    format!("n{v}")
+                }
+            };
+            return Err(self.fail(format!(
+                "a pre-vote changes nothing: n{to} went from term {}, vote {} to term {}, vote {} on a MsgPreVote of term {term} from n{from} (§9.6: a pre-vote is a question, not a vote)",
+                before.term,
+                who(before.vote),
+                after.term,
+                who(after.vote)
+            )));
+        }
+        Ok(())
     }
 
     /// Runs one tick: deliveries, then every live node's tick.
@@ -616,15 +839,26 @@ impl Sim {
         self.deliver_due()?;
         let ids: Vec<NodeId> = self.nodes.keys().copied().collect();
         for id in ids {
-            let node = self.node_mut(id);
-            let Some(raw) = node.raw.as_mut() else {
-                continue;
-            };
-            raw.tick();
-            self.stats.events += 1;
-            self.handle_ready(id)?;
+            self.tick_node(id, 1)?;
         }
         Ok(())
+    }
+
+    /// `times` ticks of `id`'s clock, if it is up.
+    fn tick_node(&mut self, id: NodeId, times: u64) -> Result<(), Failure> {
+        if !self.node_ref(id)?.up {
+            return Ok(());
+        }
+        if times == 1 {
+            self.decide(|| Decision::Tick { node: id });
+        }
+        match self.driver.apply(&Op::Tick { id, times }) {
+            Reply::Done => {}
+            r if self.tolerated(id, &r) => {}
+            other => return Err(self.unexpected(id, "tick", other)),
+        }
+        self.stats.events += 1;
+        self.handle_ready(id)
     }
 
     /// Runs `ticks` ticks.
@@ -642,7 +876,7 @@ impl Sim {
         &mut self,
         what: &str,
         max_ticks: u64,
-        mut cond: impl FnMut(&Sim) -> bool,
+        mut cond: impl FnMut(&Sim<'d>) -> bool,
     ) -> Result<u64, Failure> {
         let limit = measure::stretched(max_ticks);
         for waited in 0..=limit {
@@ -673,7 +907,7 @@ impl Sim {
     }
 
     /// The run's seed.
-    pub fn seed(&self) -> u64 {
+    pub fn seed(&self) -> Seed {
         self.seed
     }
 
@@ -693,33 +927,48 @@ impl Sim {
         &mut self.rng
     }
 
-    /// `id`'s node, unless it is crashed.
-    pub fn raw(&self, id: NodeId) -> Option<&RawNode<MemStorage>> {
-        self.nodes.get(&id).and_then(|n| n.raw.as_ref())
-    }
-
-    /// `id`'s node, unless crashed, to set it up (fix its timeout...).
-    pub fn raw_mut(&mut self, id: NodeId) -> Option<&mut RawNode<MemStorage>> {
-        self.nodes.get_mut(&id).and_then(|n| n.raw.as_mut())
-    }
-
     pub fn is_up(&self, id: NodeId) -> bool {
-        self.raw(id).is_some()
+        self.nodes.get(&id).is_some_and(|n| n.up)
+    }
+
+    /// `id`'s status as of its last `Ready`, `None` while crashed.
+    pub fn status(&self, id: NodeId) -> Option<&Status> {
+        self.nodes.get(&id).filter(|n| n.up).map(|n| &n.status)
     }
 
     /// `id`'s role and term, `None` while crashed.
     pub fn role(&self, id: NodeId) -> Option<(StateType, Term)> {
-        self.raw(id).map(|r| (r.raft.state, r.raft.term))
+        self.status(id).map(|s| (s.state, s.term))
     }
 
     /// The term of `id` (0 while crashed).
     pub fn term(&self, id: NodeId) -> Term {
-        self.raw(id).map_or(0, |r| r.raft.term)
+        self.status(id).map_or(0, |s| s.term)
     }
 
     /// Who `id` believes leads its term (0 for nobody or crashed).
     pub fn lead(&self, id: NodeId) -> NodeId {
-        self.raw(id).map_or(0, |r| r.raft.lead)
+        self.status(id).map_or(0, |s| s.lead)
+    }
+
+    /// Fixes `id`'s randomized election timeout, to stage an election.
+    pub fn set_randomized_election_timeout(
+        &mut self,
+        id: NodeId,
+        ticks: u64,
+    ) -> Result<(), Failure> {
+        if !self.is_up(id) {
+            return Ok(());
+        }
+        self.decide(|| Decision::SetTimeout { node: id, ticks });
+        let op = Op::Call {
+            id,
+            call: Call::SetRandomizedElectionTimeout(ticks),
+        };
+        match self.driver.apply(&op) {
+            Reply::Done => Ok(()),
+            other => Err(self.unexpected(id, "take a randomized election timeout", other)),
+        }
     }
 
     /// What `id` applied in its current incarnation, index 1 first.
@@ -729,17 +978,12 @@ impl Sim {
 
     /// The last index `id` persisted as committed (survives crashes).
     pub fn commit_index(&self, id: NodeId) -> Index {
-        self.nodes
-            .get(&id)
-            .map_or(0, |n| n.storage.rl().hard_state().commit)
+        self.nodes.get(&id).map_or(0, |n| n.hard_state.commit)
     }
 
     /// The last index of `id`'s persisted log.
     pub fn last_index(&self, id: NodeId) -> Index {
-        self.nodes.get(&id).map_or(0, |n| {
-            use raft::Storage;
-            n.storage.last_index().unwrap_or(0)
-        })
+        self.nodes.get(&id).map_or(0, |n| n.persisted_last)
     }
 
     /// The leader of every term so far, and the tick it won.
@@ -793,22 +1037,22 @@ impl Sim {
         let parts: Vec<String> = self
             .nodes
             .iter()
-            .map(|(&id, n)| match &n.raw {
-                None => format!("n{id} down"),
-                Some(raw) => {
-                    let r = &raw.raft;
-                    let mut s = format!("n{id} {}@{}", role_name(r.state), r.term);
-                    if r.lead != 0 && r.state != StateType::Leader {
-                        s.push_str(&format!(" lead=n{}", r.lead));
-                    }
-                    s.push_str(&format!(
-                        " last={} commit={} applied={}",
-                        r.raft_log.last_index(),
-                        r.raft_log.committed,
-                        n.applied.len()
-                    ));
-                    s
+            .map(|(&id, n)| {
+                if !n.up {
+                    return format!("n{id} down");
                 }
+                let s = &n.status;
+                let mut text = format!("n{id} {}@{}", role_name(s.state), s.term);
+                if s.lead != 0 && s.state != StateType::Leader {
+                    text.push_str(&format!(" lead=n{}", s.lead));
+                }
+                text.push_str(&format!(
+                    " last={} commit={} applied={}",
+                    s.last_index,
+                    s.committed,
+                    n.applied.len()
+                ));
+                text
             })
             .collect();
         parts.join(", ")
@@ -820,7 +1064,7 @@ impl Sim {
         let mut count = 0;
         let mut first: Option<(Term, &[u8])> = None;
         for n in self.nodes.values() {
-            if n.raw.is_none() {
+            if !n.up {
                 continue;
             }
             if let Some(a) = index.checked_sub(1).and_then(|i| n.applied.get(i as usize)) {
@@ -833,7 +1077,7 @@ impl Sim {
 
     /// The election timeout of the nodes, in ticks.
     pub fn election_ticks(&self) -> u64 {
-        self.opts.election_tick as u64
+        self.opts.election_tick
     }
 
     /// Runs until a majority follows one leader; returns it.
@@ -856,9 +1100,10 @@ impl Sim {
             format!("a leader among {} followed by a majority", ids.join(","))
         };
         self.run_until(&what, max_ticks, |s| s.leader_among(group).is_some())?;
-        Ok(self
-            .leader_among(group)
-            .expect("run_until returned: the condition holds"))
+        match self.leader_among(group) {
+            Some(l) => Ok(l),
+            None => Err(self.fail(format!("{what}: run_until returned without one"))),
+        }
     }
 
     /// Gets `data` committed and applied on at least `expected` live nodes,
@@ -910,7 +1155,7 @@ impl Sim {
         }
         Err(self.fail(format!(
             "{} was not committed on {expected} nodes within {max_ticks} ticks (nodes: {})",
-            event::preview(data),
+            preview(data),
             self.describe_nodes()
         )))
     }
@@ -920,7 +1165,7 @@ impl Sim {
         let committed = self.checker.committed_index();
         self.nodes
             .values()
-            .all(|n| n.raw.is_none() || n.applied.len() as u64 >= committed)
+            .all(|n| !n.up || n.applied.len() as u64 >= committed)
     }
 
     /// Runs until [`Sim::converged`].
@@ -929,36 +1174,48 @@ impl Sim {
             "every live node applying all {} committed entries",
             self.checker.committed_index()
         );
-        self.run_until(&what, max_ticks, Sim::converged)
+        self.run_until(&what, max_ticks, |s| s.converged())
     }
 
     // ── Acting on the cluster ────────────────────────────────────────────
 
     /// Proposes `data` at node `id`, as a client of that node would.
     pub fn propose(&mut self, id: NodeId, data: Vec<u8>) -> Result<Proposal, Failure> {
+        self.decide(|| Decision::Propose {
+            node: id,
+            data: data.clone(),
+        });
         self.checker.on_propose(&data);
         self.stats.events += 1;
         let shown = preview(&data);
-        let result = match self.nodes.get_mut(&id).and_then(|n| n.raw.as_mut()) {
-            None => Proposal::Down,
-            Some(raw) => {
-                let was_leader = raw.raft.state == StateType::Leader;
-                let lead = raw.raft.lead;
-                let before = raw.raft.raft_log.last_index();
-                match raw.propose(data) {
-                    Err(e) => Proposal::Dropped(e.to_string()),
-                    Ok(()) if was_leader && raw.raft.raft_log.last_index() > before => {
-                        Proposal::Appended {
-                            index: raw.raft.raft_log.last_index(),
-                            term: raw.raft.term,
-                        }
+        let result = if self.is_up(id) {
+            let before = self.node_mut(id).status;
+            let reply = self.driver.apply(&Op::Propose { id, data });
+            let refused = match reply {
+                Reply::Done => None,
+                Reply::Refused(e) => Some(e),
+                r if self.tolerated(id, &r) => Some("the node could not handle it yet".into()),
+                other => return Err(self.unexpected(id, "take a proposal", other)),
+            };
+            self.handle_ready(id)?;
+            let after = self.node_mut(id).status;
+            match refused {
+                Some(e) => Proposal::Dropped(e),
+                None if before.state == StateType::Leader
+                    && after.last_index > before.last_index =>
+                {
+                    Proposal::Appended {
+                        index: after.last_index,
+                        term: after.term,
                     }
-                    Ok(()) if was_leader => {
-                        Proposal::Dropped("the leader did not append it".into())
-                    }
-                    Ok(()) => Proposal::Forwarded { to: lead },
                 }
+                None if before.state == StateType::Leader => {
+                    Proposal::Dropped("the leader did not append it".into())
+                }
+                None => Proposal::Forwarded { to: before.lead },
             }
+        } else {
+            Proposal::Down
         };
         let shown_result = result.clone();
         self.record(|tick| Event::Propose {
@@ -967,7 +1224,6 @@ impl Sim {
             data: shown,
             result: shown_result,
         });
-        self.handle_ready(id)?;
         Ok(result)
     }
 
@@ -984,42 +1240,54 @@ impl Sim {
 
     /// Makes `id` start an election now (the application's `campaign`).
     pub fn campaign(&mut self, id: NodeId) -> Result<(), Failure> {
+        self.decide(|| Decision::Campaign { node: id });
         self.record(|tick| Event::Campaign { tick, node: id });
-        if let Some(raw) = self.raw_mut(id) {
-            match raw.campaign() {
-                Ok(()) | Err(Error::InvalidState(_)) => {}
-                Err(e) => return Err(self.fail(format!("n{id} could not campaign: {e}"))),
-            }
-            self.stats.events += 1;
-            self.handle_ready(id)?;
+        if !self.is_up(id) {
+            return Ok(());
         }
-        Ok(())
+        match self.driver.apply(&Op::Campaign { id }) {
+            // A leader refuses to campaign again; nothing to do.
+            Reply::Done | Reply::Refused(_) => {}
+            r if self.tolerated(id, &r) => {}
+            other => return Err(self.unexpected(id, "campaign", other)),
+        }
+        self.stats.events += 1;
+        self.handle_ready(id)
     }
 
     /// Crashes `id`: its node and state machine are gone, its storage stays.
-    pub fn crash(&mut self, id: NodeId) {
-        let node = self.node_mut(id);
-        if node.raw.take().is_none() {
-            return;
+    pub fn crash(&mut self, id: NodeId) -> Result<(), Failure> {
+        if !self.node_ref(id)?.up {
+            return Ok(());
         }
+        self.decide(|| Decision::Crash { node: id });
+        match self.driver.apply(&Op::Crash { id }) {
+            Reply::Done => {}
+            other => return Err(self.unexpected(id, "crash", other)),
+        }
+        let node = self.node_mut(id);
+        node.up = false;
         node.applied.clear();
         self.checker.on_crash(id);
         self.record(|tick| Event::Crash { tick, node: id });
+        Ok(())
     }
 
     /// Restarts a crashed `id` from its storage; it re-applies its
     /// committed log. A node that is up is left alone.
     pub fn restart(&mut self, id: NodeId) -> Result<(), Failure> {
-        let node = self.node_mut(id);
-        if node.raw.is_some() {
+        if self.node_ref(id)?.up {
             return Ok(());
         }
+        self.decide(|| Decision::Restart { node: id });
+        let node = self.node_mut(id);
         node.incarnation += 1;
-        let (term, commit) = {
-            let core = node.storage.rl();
-            (core.hard_state().term, core.hard_state().commit)
-        };
-        let last_index = self.last_index(id);
+        let incarnation = node.incarnation;
+        let (term, commit, last_index) = (
+            node.hard_state.term,
+            node.hard_state.commit,
+            node.persisted_last,
+        );
         self.record(|tick| Event::Restart {
             tick,
             node: id,
@@ -1027,7 +1295,8 @@ impl Sim {
             commit,
             last_index,
         });
-        self.boot(id)
+        let seed = self.config(id, incarnation).seed;
+        self.start(id, &Op::Restart { id, seed })
     }
 
     /// Cuts every link between nodes of different groups, both ways; the
@@ -1127,76 +1396,125 @@ impl Sim {
         &self.events
     }
 
-    /// The trace as text, one event per line.
-    pub fn trace(&self) -> Vec<String> {
-        self.events.iter().map(|e| e.to_string()).collect()
+    /// Ends the run, handing over its events.
+    pub fn into_events(self) -> Vec<Event> {
+        self.events
     }
 
-    /// Ends a scenario: when tracing, puts the trace into `ctx` (with the
-    /// failure last, if it failed), draws the timeline if asked, and keeps its events for [`take_last_events`] either way.
-    pub fn finish(self, ctx: &mut Ctx, outcome: Outcome) -> Outcome {
-        if ctx.tracing {
-            ctx.trace = self.trace();
-            if let Err(f) = &outcome {
-                ctx.trace.push(format!("FAILED: {f}"));
+    /// Ends the run, handing over its events and its schedule.
+    pub fn into_run(self) -> (Vec<Event>, Schedule) {
+        (self.events, Schedule(self.schedule))
+    }
+
+    // ── Replaying a schedule ─────────────────────────────────────────────
+
+    /// Runs `schedule` on this cluster (made by [`Sim::for_replay`]), one
+    /// decision per tick: decision k happens at t=k. A decision that cannot
+    /// be taken (a delivery of a message never sent, a restart of a node
+    /// that is up) is passed over. Fails with the first broken invariant,
+    /// as a timed run does.
+    pub fn replay(&mut self, schedule: &Schedule) -> Result<(), Failure> {
+        if self.pool.is_none() {
+            return Err(self.fail("a schedule is replayed on a cluster made for replays"));
+        }
+        for decision in &schedule.0 {
+            self.now += 1;
+            self.stats.ticks += 1;
+            match decision {
+                Decision::Tick { node } => self.tick_node(*node, 1)?,
+                Decision::Fire { node } => self.fire(*node)?,
+                Decision::Deliver { msg, keep } => {
+                    self.decide(|| decision.clone());
+                    match self.take_pooled(msg, *keep, true) {
+                        Some((m, sent)) => {
+                            self.record(|tick| Event::Deliver {
+                                tick,
+                                msg: MsgInfo::of(&m),
+                                sent,
+                            });
+                            self.deliver(m)?;
+                        }
+                        None => self.note(|| format!("(not sent in this run: {decision})")),
+                    }
+                }
+                Decision::Drop { msg } => {
+                    self.decide(|| decision.clone());
+                    if let Some((m, _)) = self.take_pooled(msg, false, false) {
+                        self.stats.dropped += 1;
+                        self.record(|tick| Event::Drop {
+                            tick,
+                            msg: MsgInfo::of(&m),
+                            reason: DropReason::Random,
+                        });
+                    }
+                }
+                Decision::Propose { node, data } => {
+                    self.propose(*node, data.clone())?;
+                }
+                Decision::Campaign { node } => self.campaign(*node)?,
+                Decision::Crash { node } => self.crash(*node)?,
+                Decision::Restart { node } => self.restart(*node)?,
+                Decision::SetTimeout { node, ticks } => {
+                    self.set_randomized_election_timeout(*node, *ticks)?;
+                }
             }
         }
-        if let Some(path) = &ctx.html {
-            let title = format!("{} seed {}", ctx.case, crate::runner::format_seed(ctx.seed));
-            let failure = outcome.as_ref().err().map(|f| f.message.as_str());
-            let page = crate::timeline::Timeline::from_events(&title, &self.events, failure);
-            if let Err(e) = std::fs::write(path, page.to_html()) {
-                ctx.trace.push(format!(
-                    "could not write the timeline {}: {e}",
-                    path.display()
-                ));
-            }
-        }
-        if ctx.tracing {
-            LAST_EVENTS.with(|e| *e.borrow_mut() = self.events);
-        }
-        outcome
+        Ok(())
     }
-}
 
-thread_local! {
-    /// The events of the last traced scenario this thread ran.
-    static LAST_EVENTS: std::cell::RefCell<Vec<Event>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// The structured events of the last scenario this thread ran with
-/// `ctx.tracing` on (through [`run_scenario`] or [`Sim::finish`]), for
-/// drawing a timeline; empty if there was none. Takes them: a second call
-/// returns nothing.
-pub fn take_last_events() -> Vec<Event> {
-    LAST_EVENTS.with(|e| std::mem::take(&mut *e.borrow_mut()))
-}
-
-/// Runs `body` on a fresh cluster built from `ctx`'s seed, and hands the
-/// trace to `ctx` if it fails (see [`Sim::finish`]).
-pub fn run_scenario(
-    ctx: &mut Ctx,
-    opts: Options,
-    body: impl FnOnce(&mut Sim) -> Outcome,
-) -> Outcome {
-    let mut sim = Sim::new(ctx.seed, opts, ctx.tracing)?;
-    if ctx.html.is_none() {
-        let outcome = body(&mut sim);
-        return sim.finish(ctx, outcome);
-    }
-    // Drawing a replay: a panic in the code under test must still leave
-    // its picture, so catch it, draw, and let it go on to the runner.
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut sim))) {
-        Ok(outcome) => sim.finish(ctx, outcome),
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("a panic");
-            let message = format!("t={}: panicked: {what}", sim.now);
-            let _ = sim.finish(ctx, Err(Failure::new(message)));
-            std::panic::resume_unwind(payload)
+    /// `id`'s timer runs out: its clock ticks until it does (a leader's
+    /// heartbeat, anyone else's election timeout), all in one event.
+    fn fire(&mut self, id: NodeId) -> Result<(), Failure> {
+        self.decide(|| Decision::Fire { node: id });
+        if !self.node_ref(id)?.up {
+            return Ok(());
         }
+        let state = match self.driver.apply(&Op::State { id }) {
+            Reply::State(s) => s,
+            other => return Err(self.unexpected(id, "report its state", other)),
+        };
+        let ticks = if state.state == StateType::Leader {
+            self.opts
+                .heartbeat_tick
+                .saturating_sub(state.heartbeat_elapsed)
+                .max(1)
+        } else {
+            state
+                .randomized_election_timeout
+                .saturating_sub(state.election_elapsed)
+                .max(1)
+        };
+        self.note(|| format!("n{id}'s timer runs out ({ticks} ticks)"));
+        self.tick_node(id, ticks)
+    }
+
+    /// The message of the pool `msg` names: the oldest one not delivered
+    /// with this very content, else (`again`) one delivered before with
+    /// it, else the oldest one not delivered with the same sender,
+    /// receiver, type and term. Marked done unless `keep`.
+    fn take_pooled(&mut self, msg: &Message, keep: bool, again: bool) -> Option<(Message, u64)> {
+        let pool = self.pool.as_mut()?;
+        let same_kind = |p: &Pooled| {
+            p.msg.from == msg.from
+                && p.msg.to == msg.to
+                && p.msg.msg_type == msg.msg_type
+                && p.msg.term == msg.term
+        };
+        let at = pool
+            .iter()
+            .position(|p| !p.done && p.msg == *msg)
+            .or_else(|| {
+                if again {
+                    pool.iter().position(|p| p.msg == *msg)
+                } else {
+                    None
+                }
+            })
+            .or_else(|| pool.iter().position(|p| !p.done && same_kind(p)))?;
+        let p = &mut pool[at];
+        if !keep {
+            p.done = true;
+        }
+        Some((p.msg.clone(), p.sent))
     }
 }

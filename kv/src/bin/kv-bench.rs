@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 
 use kv::client::{KvClient, Outcome, parse_nodes};
 use kv::http::HttpClient;
-use kv::json::{self, Value};
 use kv::node::{self, NodeConfig};
 
 const USAGE: &str = "\
@@ -79,7 +78,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 .map_err(|_| format!("{flag} {value:?} is not a number"))
         };
         match flag {
-            "--clients" => o.clients = num()?.clamp(1, 256) as usize,
+            "--clients" => o.clients = num()?.clamp(1, 128) as usize,
             "--seconds" => o.seconds = num()?.clamp(1, 3600),
             "--op" if value == "put" || value == "get" => o.op = value.clone(),
             "--op" => return Err(format!("--op must be put or get, not {value:?}")),
@@ -240,9 +239,8 @@ fn find_leader(nodes: &[String]) -> Result<String, String> {
         for addr in nodes {
             let mut c = HttpClient::new(addr, Duration::from_secs(2));
             if let Ok(resp) = c.request("GET", "/status", b"")
-                && let Ok(map) = json::parse_object(&resp.body_text())
-                && let Some(Value::String(role)) = map.get("role")
-                && role == "leader"
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&resp.body_text())
+                && v["role"] == "leader"
             {
                 ids.push(addr.clone());
             }

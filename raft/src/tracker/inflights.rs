@@ -108,7 +108,7 @@ impl Inflights {
     }
 
     /// The indexes in flight, oldest first.
-    fn iter(&self) -> impl Iterator<Item = Index> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = Index> + '_ {
         (0..self.count).map(move |k| self.buffer[(self.start + k) % self.cap])
     }
 }

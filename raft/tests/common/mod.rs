@@ -15,6 +15,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this file
 
+pub mod etcd;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rand::rngs::StdRng;

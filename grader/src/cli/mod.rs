@@ -1,0 +1,4 @@
+//! The student's command: `raftlab test`.
+
+pub mod args;
+pub mod test;
