@@ -23,16 +23,35 @@ use crate::sources::Reference;
 use crate::variant::{self, Variant};
 
 /// Clippy as the project requires it: every target, no warning.
+/// Clippy on every target of the workspace, warnings as errors.
 const CLIPPY: &[&str] = &[
     "cargo",
     "clippy",
     "-q",
+    "--workspace",
     "--all-targets",
     "--all-features",
     "--",
     "-D",
     "warnings",
 ];
+
+/// What a run in the reference's variant leaves out: the instructor crate
+/// never links the library, so its lints and tests are those of the
+/// skeleton's run, and it reads `solutions/`, which no variant copies.
+const NOT_IN_VARIANTS: [&str; 2] = ["--exclude", "instructor"];
+
+/// `command` (a cargo command with `--workspace`) as it runs in the
+/// reference's variant.
+fn in_variant(command: &[&'static str]) -> Vec<&'static str> {
+    let mut v = command.to_vec();
+    let at = v
+        .iter()
+        .position(|a| *a == "--workspace")
+        .map_or(v.len(), |i| i + 1);
+    v.splice(at..at, NOT_IN_VARIANTS);
+    v
+}
 
 /// The checks, in the order they run.
 pub const CHECKS: &[&str] = &[
@@ -65,6 +84,8 @@ Runs, in order, and prints PASS, FAIL or SKIP for each:
   tests-skeleton    every test of the workspace on the skeleton (those that
                     need a finished raft.rs are ignored there)
   tests-reference   every test on the reference, the ignored ones included
+                    (the instructor crate, which never links the library,
+                    is linted and tested with the skeleton)
   docs              every command in the README and the handout is real
   matrix            the validation matrix: skeleton, reference, minus each step,
                     each prefix of steps, every mutant and every alternative
@@ -326,7 +347,9 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> CheckResult {
         "clippy-skeleton" => command_check(root, name, root, None, &[CLIPPY.to_vec()]),
         "clippy-reference" => match reference() {
             Err(e) => CheckResult::Failed(e),
-            Ok((dir, target)) => command_check(root, name, &dir, Some(&target), &[CLIPPY.to_vec()]),
+            Ok((dir, target)) => {
+                command_check(root, name, &dir, Some(&target), &[in_variant(CLIPPY)])
+            }
         },
         "tests-skeleton" => command_check(root, name, root, None, &[test_command(nextest, false)]),
         "tests-reference" => match reference() {
@@ -336,7 +359,7 @@ fn run_check(root: &Path, name: &str, args: &ValidateArgs) -> CheckResult {
                 name,
                 &dir,
                 Some(&target),
-                &[test_command(nextest, true)],
+                &[in_variant(&test_command(nextest, true))],
             ),
         },
         "matrix" => match matrix::run_matrix(root, &args.matrix) {
@@ -655,6 +678,26 @@ pub fn validate_main(root: &Path, args: Vec<OsString>) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variant_leaves_the_instructor_crate_out() {
+        let clippy = in_variant(CLIPPY);
+        assert_eq!(
+            clippy[..6],
+            [
+                "cargo",
+                "clippy",
+                "-q",
+                "--workspace",
+                "--exclude",
+                "instructor"
+            ]
+        );
+        let tests = in_variant(&test_command(false, true));
+        let at = tests.iter().position(|a| *a == "--workspace").unwrap();
+        assert_eq!(tests[at + 1..at + 3], NOT_IN_VARIANTS);
+        assert_eq!(tests.last(), Some(&"--include-ignored"));
+    }
 
     fn args(list: &[&str]) -> Result<ValidateArgs, String> {
         parse_args(list.iter().map(OsString::from).collect())
