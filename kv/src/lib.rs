@@ -24,6 +24,8 @@
 //!    the benchmarks and the tests share.
 //! 7. [`lincheck`]: a linearizability checker for key-value histories,
 //!    used by the tests.
+//! 8. [`local`]: a cluster of local node processes, which `kv-bench` and
+//!    `kv-failover` start and kill.
 //!
 //! ## What it leaves out
 //!
@@ -36,6 +38,7 @@ pub mod codec;
 pub mod crc32;
 pub mod http;
 pub mod lincheck;
+pub mod local;
 pub mod node;
 pub mod state;
 pub mod storage;

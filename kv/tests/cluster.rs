@@ -553,6 +553,121 @@ impl Rng {
     }
 }
 
+/// A random workload for the linearizability checker: `clients` threads,
+/// each pinned to its own node, run `ops_per_client` puts, gets and
+/// deletes over `keys` keys, and record what they saw.
+#[derive(Clone, Copy)]
+struct Workload {
+    clients: usize,
+    ops_per_client: usize,
+    keys: u64,
+    /// Seeds the clients' generators, so a run makes the same requests.
+    seed: u64,
+    /// Each client's timeout for one request.
+    timeout: Duration,
+    /// How long each client retries a request before it gives up.
+    retry_for: Duration,
+}
+
+/// The clients of a started [`Workload`].
+struct Clients {
+    workers: Vec<thread::JoinHandle<()>>,
+    /// The operations answered or of unknown outcome; one refused or
+    /// failed outright did nothing and is left out.
+    history: Arc<Mutex<Vec<Operation>>>,
+    /// The operations finished, recorded or not.
+    done: Arc<AtomicUsize>,
+}
+
+impl Workload {
+    /// Starts the clients on every node of `c`.
+    fn start(&self, c: &Cluster) -> Clients {
+        let origin = Instant::now();
+        let history: Arc<Mutex<Vec<Operation>>> = Arc::new(Mutex::new(Vec::new()));
+        let done = Arc::new(AtomicUsize::new(0));
+        let addrs: Vec<String> = c.nodes.iter().map(|n| n.http.clone()).collect();
+        let mut workers = Vec::new();
+        for client_id in 0..self.clients {
+            let (history, done, addrs) = (Arc::clone(&history), Arc::clone(&done), addrs.clone());
+            let w = *self;
+            workers.push(thread::spawn(move || {
+                let mut rng = Rng(client_id as u64 * 7919 + w.seed);
+                let mut client = KvClient::new(&addrs, w.timeout);
+                client.pin(client_id);
+                client.retry_for = w.retry_for;
+                for n in 0..w.ops_per_client {
+                    let key = format!("key{}", rng.below(w.keys));
+                    let choice = rng.below(10);
+                    let call = origin.elapsed().as_nanos() as u64;
+                    let (action, outcome) = if choice < 4 {
+                        let value = format!("c{client_id}-{n}");
+                        let o = client.put(key.as_bytes(), value.as_bytes());
+                        (Action::Put(value.into_bytes()), o)
+                    } else if choice < 5 {
+                        (Action::Delete, client.delete(key.as_bytes()))
+                    } else {
+                        let o = client.get(key.as_bytes());
+                        let seen = match &o {
+                            Outcome::Value(v) => v.clone(),
+                            _ => None,
+                        };
+                        (Action::Get(seen), o)
+                    };
+                    let now = origin.elapsed().as_nanos() as u64;
+                    let ret = match outcome {
+                        Outcome::Done | Outcome::Value(_) => Some(now),
+                        Outcome::Unknown(_) => None,
+                        // Refused or failed outright: it did nothing.
+                        Outcome::Refused { .. } | Outcome::Failed(_) => {
+                            done.fetch_add(1, Ordering::SeqCst);
+                            continue;
+                        }
+                    };
+                    history
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(Operation {
+                            client: client_id,
+                            key: key.into_bytes(),
+                            action,
+                            call,
+                            ret,
+                        });
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+            }));
+        }
+        Clients {
+            workers,
+            history,
+            done,
+        }
+    }
+}
+
+impl Clients {
+    /// How many operations are in the history so far.
+    fn recorded(&self) -> usize {
+        self.history.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// How many operations have finished, recorded or not.
+    fn done(&self) -> usize {
+        self.done.load(Ordering::SeqCst)
+    }
+
+    /// Waits for every client to finish; returns the history.
+    fn finish(self) -> Vec<Operation> {
+        for w in self.workers {
+            w.join().expect("a client thread panicked");
+        }
+        self.history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
 #[test]
 #[cfg_attr(
     not(raft_finished),
@@ -566,72 +681,26 @@ fn concurrent_history_with_a_leader_crash_is_linearizable() {
     const OPS_PER_CLIENT: usize = 80;
     let mut c = Cluster::start("linearizable", 3, &[]);
     let leader = c.wait_leader();
-    let origin = Instant::now();
-    let history: Arc<Mutex<Vec<Operation>>> = Arc::new(Mutex::new(Vec::new()));
-    let progress = Arc::new(AtomicUsize::new(0));
-    let addrs: Vec<String> = c.nodes.iter().map(|n| n.http.clone()).collect();
-    let mut workers = Vec::new();
-    for client_id in 0..CLIENTS {
-        let (history, progress, addrs) =
-            (Arc::clone(&history), Arc::clone(&progress), addrs.clone());
-        workers.push(thread::spawn(move || {
-            let mut rng = Rng(client_id as u64 * 7919 + 1);
-            let mut client = KvClient::new(&addrs, Duration::from_secs(5));
-            client.pin(client_id);
-            client.retry_for = Duration::from_secs(3);
-            for n in 0..OPS_PER_CLIENT {
-                let key = format!("key{}", rng.below(3));
-                let choice = rng.below(10);
-                let call = origin.elapsed().as_nanos() as u64;
-                let (action, outcome) = if choice < 4 {
-                    let value = format!("c{client_id}-{n}");
-                    let o = client.put(key.as_bytes(), value.as_bytes());
-                    (Action::Put(value.into_bytes()), o)
-                } else if choice < 5 {
-                    (Action::Delete, client.delete(key.as_bytes()))
-                } else {
-                    let o = client.get(key.as_bytes());
-                    let seen = match &o {
-                        Outcome::Value(v) => v.clone(),
-                        _ => None,
-                    };
-                    (Action::Get(seen), o)
-                };
-                let now = origin.elapsed().as_nanos() as u64;
-                let ret = match outcome {
-                    Outcome::Done | Outcome::Value(_) => Some(now),
-                    Outcome::Unknown(_) => None,
-                    // Refused or failed outright: it did nothing.
-                    Outcome::Refused { .. } | Outcome::Failed(_) => continue,
-                };
-                history
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(Operation {
-                        client: client_id,
-                        key: key.into_bytes(),
-                        action,
-                        call,
-                        ret,
-                    });
-                progress.fetch_add(1, Ordering::SeqCst);
-            }
-        }));
+    let clients = Workload {
+        clients: CLIENTS,
+        ops_per_client: OPS_PER_CLIENT,
+        keys: 3,
+        seed: 1,
+        timeout: Duration::from_secs(5),
+        retry_for: Duration::from_secs(3),
     }
+    .start(&c);
     // Crash the leader a third of the way in, restart it at two thirds.
     let total = CLIENTS * OPS_PER_CLIENT;
     wait_for("a third of the workload", &mut c, |_| {
-        (progress.load(Ordering::SeqCst) >= total / 3).then_some(())
+        (clients.recorded() >= total / 3).then_some(())
     });
     c.kill(leader);
     wait_for("two thirds of the workload", &mut c, |_| {
-        (progress.load(Ordering::SeqCst) >= 2 * total / 3).then_some(())
+        (clients.recorded() >= 2 * total / 3).then_some(())
     });
     c.spawn(leader);
-    for w in workers {
-        w.join().expect("a client thread panicked");
-    }
-    let history = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let history = clients.finish();
     let answered = history.iter().filter(|o| o.ret.is_some()).count();
     assert!(
         answered >= total / 2,
@@ -918,65 +987,19 @@ fn faults_keep_the_history_linearizable_and_the_replicas_equal() {
         c.spawn(id);
     }
     let leader = c.wait_leader();
-    let origin = Instant::now();
-    let history: Arc<Mutex<Vec<Operation>>> = Arc::new(Mutex::new(Vec::new()));
-    let progress = Arc::new(AtomicUsize::new(0));
-    let addrs: Vec<String> = c.nodes.iter().map(|n| n.http.clone()).collect();
-    let mut workers = Vec::new();
-    for client_id in 0..CLIENTS {
-        let (history, progress, addrs) =
-            (Arc::clone(&history), Arc::clone(&progress), addrs.clone());
-        workers.push(thread::spawn(move || {
-            let mut rng = Rng(client_id as u64 * 7919 + 3);
-            let mut client = KvClient::new(&addrs, Duration::from_secs(3));
-            client.pin(client_id);
-            client.retry_for = Duration::from_secs(5);
-            for n in 0..OPS_PER_CLIENT {
-                let key = format!("key{}", rng.below(5));
-                let choice = rng.below(10);
-                let call = origin.elapsed().as_nanos() as u64;
-                let (action, outcome) = if choice < 4 {
-                    let value = format!("c{client_id}-{n}");
-                    let o = client.put(key.as_bytes(), value.as_bytes());
-                    (Action::Put(value.into_bytes()), o)
-                } else if choice < 5 {
-                    (Action::Delete, client.delete(key.as_bytes()))
-                } else {
-                    let o = client.get(key.as_bytes());
-                    let seen = match &o {
-                        Outcome::Value(v) => v.clone(),
-                        _ => None,
-                    };
-                    (Action::Get(seen), o)
-                };
-                let now = origin.elapsed().as_nanos() as u64;
-                let ret = match outcome {
-                    Outcome::Done | Outcome::Value(_) => Some(now),
-                    Outcome::Unknown(_) => None,
-                    // Refused or failed outright: it did nothing.
-                    Outcome::Refused { .. } | Outcome::Failed(_) => {
-                        progress.fetch_add(1, Ordering::SeqCst);
-                        continue;
-                    }
-                };
-                history
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(Operation {
-                        client: client_id,
-                        key: key.into_bytes(),
-                        action,
-                        call,
-                        ret,
-                    });
-                progress.fetch_add(1, Ordering::SeqCst);
-            }
-        }));
+    let clients = Workload {
+        clients: CLIENTS,
+        ops_per_client: OPS_PER_CLIENT,
+        keys: 5,
+        seed: 3,
+        timeout: Duration::from_secs(3),
+        retry_for: Duration::from_secs(5),
     }
+    .start(&c);
     let total = CLIENTS * OPS_PER_CLIENT;
     let reach = |c: &mut Cluster, percent: usize| {
         wait_for(&format!("{percent}% of the workload"), c, |_| {
-            (progress.load(Ordering::SeqCst) * 100 >= total * percent).then_some(())
+            (clients.done() * 100 >= total * percent).then_some(())
         });
     };
     // 1. Kill -9 the leader; restart it.
@@ -1016,12 +1039,9 @@ fn faults_keep_the_history_linearizable_and_the_replicas_equal() {
     for &id in &members {
         c.spawn(id);
     }
-    for w in workers {
-        w.join().expect("a client thread panicked");
-    }
+    let history = clients.finish();
     let leader = c.wait_leader();
 
-    let history = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let answered = history.iter().filter(|o| o.ret.is_some()).count();
     eprintln!(
         "history: {} operations, {answered} answered, {} of unknown outcome",

@@ -6,11 +6,8 @@
 //! nodes, on free 127.0.0.1 ports, data in a temporary directory) and
 //! stops it at the end; `--nodes` aims at a running cluster instead.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -18,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use kv::client::{KvClient, Outcome, parse_nodes};
 use kv::http::HttpClient;
-use kv::node::{self, NodeConfig};
+use kv::local::{self, Cluster, NODE_COMMAND};
 
 const USAGE: &str = "\
 kv-bench: closed-loop load on a kv cluster
@@ -97,8 +94,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // Re-run as one node of the cluster this benchmark started.
-    if args.first().map(String::as_str) == Some("__node") {
-        return run_node(&args[1..]);
+    if args.first().map(String::as_str) == Some(NODE_COMMAND) {
+        return local::run_node("kv-bench", "warn", &args[1..]);
     }
     if args.iter().any(|a| a == "-h" || a == "--help") {
         print!("{USAGE}");
@@ -118,116 +115,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// `__node ID PEERS HTTP DATA TICK_MS`: one node, as `kv serve` runs it.
-fn run_node(args: &[String]) -> ExitCode {
-    let parsed = (|| -> Option<NodeConfig> {
-        let [id, peers, http, data, tick] = args else {
-            return None;
-        };
-        let mut map = BTreeMap::new();
-        for item in peers.split(',') {
-            let (i, a) = item.split_once('=')?;
-            map.insert(i.parse().ok()?, a.parse().ok()?);
-        }
-        let mut cfg = NodeConfig::new(id.parse().ok()?, map, http.parse().ok()?, data.into());
-        cfg.tick = Duration::from_millis(tick.parse().ok()?);
-        Some(cfg)
-    })();
-    let Some(cfg) = parsed else {
-        eprintln!("kv-bench __node: bad arguments {args:?}");
-        return ExitCode::from(2);
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(std::io::stderr)
-        .init();
-    match node::run(cfg) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("kv-bench node: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The cluster this benchmark started; dropping it kills the nodes.
-struct OwnCluster {
-    children: Vec<Child>,
-    dir: PathBuf,
-    remove_dir: bool,
-}
-
-impl Drop for OwnCluster {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if self.remove_dir {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn free_ports(n: usize) -> Result<Vec<u16>, String> {
-    let listeners: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("cannot find a free port: {e}"))?;
-    listeners
-        .iter()
-        .map(|l| l.local_addr().map(|a| a.port()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("cannot find a free port: {e}"))
-}
-
-fn start_cluster(opts: &Options) -> Result<(OwnCluster, Vec<String>), String> {
-    let (dir, remove_dir) = match &opts.data {
-        Some(d) => (d.clone(), false),
-        None => (
-            std::env::temp_dir().join(format!("raftlab-kv-bench-{}", std::process::id())),
-            true,
-        ),
-    };
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let ports = free_ports(6)?;
-    let peers: Vec<String> = (0..3)
-        .map(|i| format!("{}={}", i + 1, SocketAddr::from(([127, 0, 0, 1], ports[i]))))
-        .collect();
-    let peers = peers.join(",");
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let mut cluster = OwnCluster {
-        children: Vec::new(),
-        dir: dir.clone(),
-        remove_dir,
-    };
-    let mut http = Vec::new();
-    for i in 0..3 {
-        let addr = format!("127.0.0.1:{}", ports[3 + i]);
-        let log = fs::File::create(dir.join(format!("node{}.log", i + 1)))
-            .map_err(|e| format!("cannot create a log file: {e}"))?;
-        let child = Command::new(&exe)
-            .arg("__node")
-            .arg((i + 1).to_string())
-            .arg(&peers)
-            .arg(&addr)
-            .arg(dir.join(format!("node{}", i + 1)))
-            .arg(opts.tick_ms.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start a node: {e}"))?;
-        cluster.children.push(child);
-        http.push(addr);
-    }
-    Ok((cluster, http))
 }
 
 /// The HTTP address of the node every answering node calls leader;
@@ -265,8 +152,9 @@ fn bench(opts: &Options, args: &[String]) -> Result<(), String> {
     let (own, nodes) = match &opts.nodes {
         Some(list) => (None, parse_nodes(list)),
         None => {
-            let (c, n) = start_cluster(opts)?;
-            (Some(c), n)
+            let c = Cluster::start("kv-bench", opts.data.as_deref(), opts.tick_ms)?;
+            let http = c.http().to_vec();
+            (Some(c), http)
         }
     };
     let leader = find_leader(&nodes)?;
@@ -347,7 +235,7 @@ fn bench(opts: &Options, args: &[String]) -> Result<(), String> {
         Some(c) => println!(
             "cluster: 3 nodes started by kv-bench on 127.0.0.1, tick {} ms, data in {}",
             opts.tick_ms,
-            c.dir.display()
+            c.dir().display()
         ),
         None => println!("cluster: {}", nodes.join(", ")),
     }

@@ -13,10 +13,8 @@
 //! every wait has a deadline, and the run stops after its kills.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -24,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use kv::client::{KvClient, Outcome};
 use kv::http::HttpClient;
-use kv::node::{self, NodeConfig};
+use kv::local::{self, Cluster, NODE_COMMAND};
+use kv::node;
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -85,8 +84,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("__node") {
-        return run_node(&args[1..]);
+    if args.first().map(String::as_str) == Some(NODE_COMMAND) {
+        return local::run_node("kv-failover", "info", &args[1..]);
     }
     if args.iter().any(|a| a == "-h" || a == "--help") {
         print!("{USAGE}");
@@ -109,166 +108,39 @@ fn main() -> ExitCode {
     }
 }
 
-/// `__node ID PEERS HTTP DATA TICK_MS`: one node, as `kv serve` runs it.
-fn run_node(args: &[String]) -> ExitCode {
-    let parsed = (|| -> Option<NodeConfig> {
-        let [id, peers, http, data, tick] = args else {
-            return None;
-        };
-        let mut map = BTreeMap::new();
-        for item in peers.split(',') {
-            let (i, a) = item.split_once('=')?;
-            map.insert(i.parse().ok()?, a.parse().ok()?);
-        }
-        let mut cfg = NodeConfig::new(id.parse().ok()?, map, http.parse().ok()?, data.into());
-        cfg.tick = Duration::from_millis(tick.parse().ok()?);
-        Some(cfg)
-    })();
-    let Some(cfg) = parsed else {
-        eprintln!("kv-failover __node: bad arguments {args:?}");
-        return ExitCode::from(2);
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(std::io::stderr)
-        .init();
-    match node::run(cfg) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("kv-failover node: {e}");
-            ExitCode::FAILURE
-        }
-    }
+/// The `/status` of node `i`, if it answers.
+fn status(cluster: &Cluster, i: usize) -> Option<Value> {
+    let mut c = HttpClient::new(&cluster.http()[i], Duration::from_secs(2));
+    let resp = c.request("GET", "/status", b"").ok()?;
+    serde_json::from_str(&resp.body_text()).ok()
 }
 
-/// The cluster this program runs; dropping it kills the nodes.
-struct Cluster {
-    exe: PathBuf,
-    dir: PathBuf,
-    remove_dir: bool,
-    peers: String,
-    http: Vec<String>,
-    tick_ms: u64,
-    children: Vec<Option<Child>>,
-}
-
-impl Cluster {
-    fn start(opts: &Options) -> Result<Cluster, String> {
-        let (dir, remove_dir) = match &opts.data {
-            Some(d) => (d.clone(), false),
-            None => (
-                std::env::temp_dir().join(format!("raftlab-kv-failover-{}", std::process::id())),
-                true,
-            ),
-        };
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let listeners: Vec<TcpListener> = (0..6)
-            .map(|_| TcpListener::bind("127.0.0.1:0"))
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("cannot find a free port: {e}"))?;
-        let ports: Vec<u16> = listeners
+/// The index of the leader once every node is up, agrees on it, and
+/// has applied what the leader committed a moment before.
+fn wait_steady(cluster: &Cluster) -> Result<usize, String> {
+    let start = Instant::now();
+    while start.elapsed() < WAIT {
+        let all: Vec<Option<Value>> = (0..3).map(|i| status(cluster, i)).collect();
+        let leader = all
             .iter()
-            .map(|l| l.local_addr().map(|a| a.port()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("cannot find a free port: {e}"))?;
-        drop(listeners);
-        let peers: Vec<String> = (0..3)
-            .map(|i| format!("{}=127.0.0.1:{}", i + 1, ports[i]))
-            .collect();
-        let mut c = Cluster {
-            exe: std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?,
-            dir,
-            remove_dir,
-            peers: peers.join(","),
-            http: (0..3)
-                .map(|i| format!("127.0.0.1:{}", ports[3 + i]))
-                .collect(),
-            tick_ms: opts.tick_ms,
-            children: vec![None, None, None],
-        };
-        for i in 0..3 {
-            c.spawn(i)?;
-        }
-        Ok(c)
-    }
-
-    fn spawn(&mut self, i: usize) -> Result<(), String> {
-        let log = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join(format!("node{}.log", i + 1)))
-            .map_err(|e| format!("cannot open a log file: {e}"))?;
-        let child = Command::new(&self.exe)
-            .arg("__node")
-            .arg((i + 1).to_string())
-            .arg(&self.peers)
-            .arg(&self.http[i])
-            .arg(self.dir.join(format!("node{}", i + 1)))
-            .arg(self.tick_ms.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start a node: {e}"))?;
-        self.children[i] = Some(child);
-        Ok(())
-    }
-
-    fn kill(&mut self, i: usize) {
-        if let Some(mut c) = self.children[i].take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn status(&self, i: usize) -> Option<Value> {
-        let mut c = HttpClient::new(&self.http[i], Duration::from_secs(2));
-        let resp = c.request("GET", "/status", b"").ok()?;
-        serde_json::from_str(&resp.body_text()).ok()
-    }
-
-    /// The index of the leader once every node is up, agrees on it, and
-    /// has applied what the leader committed a moment before.
-    fn wait_steady(&self) -> Result<usize, String> {
-        let start = Instant::now();
-        while start.elapsed() < WAIT {
-            let all: Vec<Option<Value>> = (0..3).map(|i| self.status(i)).collect();
-            let leader = all
-                .iter()
-                .position(|s| s.as_ref().is_some_and(|s| s["role"] == "leader"));
-            if let Some(l) = leader
-                && let Some(commit) = all[l].as_ref().and_then(|s| s["commit"].as_u64())
-            {
-                let lead_id = (l + 1) as u64;
-                let steady = all.iter().all(|s| {
-                    s.as_ref().is_some_and(|s| {
-                        s["leader"].as_u64() == Some(lead_id)
-                            && s["applied"].as_u64().unwrap_or(0) + 50 >= commit
-                    })
-                });
-                if steady {
-                    return Ok(l);
-                }
+            .position(|s| s.as_ref().is_some_and(|s| s["role"] == "leader"));
+        if let Some(l) = leader
+            && let Some(commit) = all[l].as_ref().and_then(|s| s["commit"].as_u64())
+        {
+            let lead_id = (l + 1) as u64;
+            let steady = all.iter().all(|s| {
+                s.as_ref().is_some_and(|s| {
+                    s["leader"].as_u64() == Some(lead_id)
+                        && s["applied"].as_u64().unwrap_or(0) + 50 >= commit
+                })
+            });
+            if steady {
+                return Ok(l);
             }
-            thread::sleep(Duration::from_millis(50));
         }
-        Err(format!("the cluster did not settle within {WAIT:?}"))
+        thread::sleep(Duration::from_millis(50));
     }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for i in 0..3 {
-            self.kill(i);
-        }
-        if self.remove_dir {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
+    Err(format!("the cluster did not settle within {WAIT:?}"))
 }
 
 /// One write as a writer saw it.
@@ -289,13 +161,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Runs the kills; returns how many acknowledged writes were lost.
 fn failover(opts: &Options, args: &[String]) -> Result<usize, String> {
-    let mut cluster = Cluster::start(opts)?;
-    cluster.wait_steady()?;
+    let mut cluster = Cluster::start("kv-failover", opts.data.as_deref(), opts.tick_ms)?;
+    wait_steady(&cluster)?;
     let stop = Arc::new(AtomicBool::new(false));
     let log: Arc<Mutex<Vec<Write>>> = Arc::new(Mutex::new(Vec::new()));
     let mut writers = Vec::new();
     for w in 0..opts.clients {
-        let (stop, log, addrs) = (Arc::clone(&stop), Arc::clone(&log), cluster.http.clone());
+        let (stop, log, addrs) = (Arc::clone(&stop), Arc::clone(&log), cluster.http().to_vec());
         writers.push(thread::spawn(move || {
             let mut client = KvClient::new(&addrs, Duration::from_secs(2));
             client.pin(w);
@@ -329,7 +201,7 @@ fn failover(opts: &Options, args: &[String]) -> Result<usize, String> {
     );
     let mut gaps = Vec::new();
     for round in 1..=opts.kills {
-        let leader = cluster.wait_steady()?;
+        let leader = wait_steady(&cluster)?;
         // Writes are flowing before the kill.
         let before = Instant::now();
         let from = log_len(&log);
@@ -358,7 +230,7 @@ fn failover(opts: &Options, args: &[String]) -> Result<usize, String> {
     for w in writers {
         w.join().map_err(|_| "a writer panicked".to_string())?;
     }
-    cluster.wait_steady()?;
+    wait_steady(&cluster)?;
 
     // Every acknowledged write, read back from each node on its own: the
     // keys of each writer, by prefix (linearizable reads through that node).
@@ -366,7 +238,7 @@ fn failover(opts: &Options, args: &[String]) -> Result<usize, String> {
     let acked: Vec<&Write> = writes.iter().filter(|w| w.acked).collect();
     let mut lost = 0;
     for i in 0..3 {
-        let mut client = KvClient::new(&[cluster.http[i].clone()], Duration::from_secs(5));
+        let mut client = KvClient::new(&[cluster.http()[i].clone()], Duration::from_secs(5));
         client.retry_for = WAIT;
         let mut held: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         // A prefix with too many keys is split by its next digit; bounded,
