@@ -428,7 +428,8 @@ pub fn write_tar_gz(dir: &Path) -> Result<PathBuf, String> {
 /// only brackets and separators (`}`, `});`), or such punctuation around one
 /// bare keyword (`} else {`, `return;`, `Ok(())`), or fewer than three
 /// letters and digits in all (`i += 1;`). Comment markers alone (`//`)
-/// count as punctuation too.
+/// count as punctuation too, and so does a catch-all match arm (`_ =>
+/// break,`).
 pub fn is_trivial(line: &str) -> bool {
     const KEYWORDS: [&str; 10] = [
         "else", "return", "break", "continue", "loop", "Ok", "None", "true", "false", "Err",
@@ -439,7 +440,8 @@ pub fn is_trivial(line: &str) -> bool {
         .filter(|c| !c.is_whitespace() && !"{}()[];,/".contains(*c))
         .collect();
     let alphanumerics = words.chars().filter(|c| c.is_alphanumeric()).count();
-    words.is_empty() || alphanumerics < 3 || KEYWORDS.contains(&words.as_str())
+    let body = words.trim_start_matches("_=>");
+    words.is_empty() || alphanumerics < 3 || KEYWORDS.contains(&body)
 }
 
 /// The lines a package must not contain: every line (trimmed) of the
@@ -852,6 +854,8 @@ mod tests {
             "i += 1;",
             "x",
             "};",
+            "_ => break,",
+            "_ => {}",
         ] {
             assert!(is_trivial(line), "{line:?} should be trivial");
         }
@@ -864,6 +868,7 @@ mod tests {
             "resp.term = m.term;",
             "// reset before voting",
             "vote",
+            "Some(_) => break,",
         ] {
             assert!(!is_trivial(line), "{line:?} should not be trivial");
         }
