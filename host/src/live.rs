@@ -445,6 +445,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs the deep track's rules in raft_log.rs and raft.rs: reaches Deep Step6"]
     fn a_loaded_node_is_the_saved_one_and_the_copy_stays_for_later() {
         let mut live = Live::default();
         let storage = StorageSetup {
