@@ -122,8 +122,8 @@ pub const STEP_TIME_LIMIT: Duration = Duration::from_secs(10);
 /// The wall-clock guard of one seed of a scenario, before scaling.
 pub const SEED_TIME_LIMIT: Duration = Duration::from_secs(20);
 /// The wall-clock guard of a search, before scaling: its bounds are in
-/// states, so only an endless loop reaches this (the reference's longest
-/// search takes under 3 s).
+/// states, so only an endless loop reaches this (each of the reference's
+/// searches takes a few seconds at most).
 pub const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// How long a host may take to start and say hello.
 pub const START_TIME_LIMIT: Duration = Duration::from_secs(30);
