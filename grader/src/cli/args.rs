@@ -28,8 +28,8 @@ Understand a failure:
   --hint E3                     the step's next hint (rule, where to look, the pieces)
   --case NAME --seed S --trace  replay one run, one line per event
   --case NAME --seed S --html F also draw the run as a timeline page, F
-  --no-shrink                   show a failing scenario or search as it ran, without
-                                shrinking it to the events that matter first
+  --no-shrink                   show a failing scenario as it ran, without shrinking
+                                it to the events that matter first
   RUST_LOG=raft=debug ...       with --case: the library's own log lines too
   --in-process --case NAME      run the case inside one process (yours), for a debugger
   --debug --case NAME           build an unoptimised host and print the rust-gdb

@@ -434,10 +434,9 @@ impl Host {
 }
 
 /// Runs `case` for every seed against `host`, until the first run that
-/// does not pass. Returns how it ended; `keep` gets the trace and events of
-/// the run that did not pass (and, when tracing, of every run, the last
-/// one last). With `schedule`, each run replays it instead of running the
-/// case.
+/// does not pass. Returns how it ended; `keep` gets what each run left,
+/// the run that did not pass last. With `schedule`, each run replays it
+/// instead of running the case.
 pub fn collect(
     host: &mut Host,
     case: &Case,
