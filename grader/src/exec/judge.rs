@@ -293,8 +293,12 @@ pub fn classify_failure(case: &Case, f: &Failure) -> (Status, String) {
         (Some(hole), Kind::Scenario(part) | Kind::Search(part)) if hole.part() == part => (
             Status::Blocked(hole),
             format!(
-                "reached the todo!() of {hole}: the {} scenarios need every {} step",
+                "reached the todo!() of {hole}: the {} {} need every {} step",
                 part.slug(),
+                match case.kind {
+                    Kind::Search(_) => "searches",
+                    _ => "scenarios",
+                },
                 part.slug()
             ),
         ),

@@ -319,8 +319,12 @@ impl Report {
         }
     }
 
-    /// `election (3 nodes, depth 12, 1.2 M states)`: what each search saw.
+    /// `election (3 nodes, depth 12, 1.2 M states)`: what each search saw,
+    /// once it could run (a search stopped by a hole saw nothing).
     fn search_label(&self, item: &ItemResult, part: Part) -> String {
+        if matches!(item.verdict, Verdict::Todo | Verdict::Blocked(_)) {
+            return part.slug().to_string();
+        }
         let seen: Vec<String> = item
             .cases
             .iter()
@@ -351,9 +355,6 @@ impl Report {
         let shrunk = match &result.shrunk {
             Some(s) if s.to < s.from => {
                 format!(" (shrunk from {} to {} events)", s.from, s.to)
-            }
-            Some(s) if matches!(result.case.kind, Kind::Search(_)) => {
-                format!(" ({} events, the fewest: found breadth-first)", s.to)
             }
             Some(s) => format!(" ({} events, none could be left out)", s.to),
             None => String::new(),
