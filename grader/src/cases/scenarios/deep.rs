@@ -9,14 +9,15 @@
 //! Bounds are in election timeouts (`E`, 10 ticks), as in the core track's
 //! scenarios, and in messages where a rule is about round trips.
 
-use raftpb::{Index, NodeId, StateType};
+use raftpb::{NodeId, StateType};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
+use super::replication::{commit, commit_bound, figure8_options, propose_at, term_at};
 use crate::cases::{Case, Ctx};
 use crate::check;
-use crate::model::{Failure, Kind, Outcome, Part};
-use crate::sim::{Faults, Options, Proposal, Sim, measure};
+use crate::model::{Kind, Outcome, Part};
+use crate::sim::{Faults, Options, Sim, measure};
 
 fn case(name: &'static str, purpose: &'static str, run: fn(&mut Ctx<'_>) -> Outcome) -> Case {
     Case {
@@ -63,34 +64,9 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
-/// Election timeouts within which a connected majority must commit a
-/// proposal (as in the replication scenarios).
-const COMMIT_BOUND: u64 = 25;
-
-fn commit_bound(sim: &Sim) -> u64 {
-    COMMIT_BOUND * sim.election_ticks()
-}
-
 /// A proposal's data, unique within a run.
 fn value(i: u64) -> Vec<u8> {
     format!("d{i}").into_bytes()
-}
-
-/// Commits `data` on `expected` live nodes within the commit bound.
-fn commit(sim: &mut Sim, data: &[u8], expected: usize) -> Result<Index, Failure> {
-    let bound = commit_bound(sim);
-    sim.commit(data, expected, bound)
-}
-
-/// Proposes at `node`, which must be the leader; returns the index.
-fn propose_at(sim: &mut Sim, node: NodeId, data: Vec<u8>) -> Result<Index, Failure> {
-    let shown = crate::model::event::preview(&data);
-    match sim.propose(node, data)? {
-        Proposal::Appended { index, .. } => Ok(index),
-        other => Err(sim.fail(format!(
-            "proposing {shown} at n{node}, the leader: {other}; want it appended"
-        ))),
-    }
 }
 
 /// Runs until `node` leads a term later than the one it is in now, making
@@ -124,11 +100,6 @@ fn elect(sim: &mut Sim, node: NodeId) -> Outcome {
         }
         sim.tick()?;
     }
-}
-
-/// The term of `node`'s persisted entry at `index` (0 if none).
-fn term_at(sim: &Sim, node: NodeId, index: Index) -> u64 {
-    sim.checker().log_term(node, index)
 }
 
 fn stale_log_cannot_win(ctx: &mut Ctx<'_>) -> Outcome {
@@ -167,12 +138,6 @@ fn stale_log_cannot_win(ctx: &mut Ctx<'_>) -> Outcome {
 /// The cluster of Figure 8: appends carry one entry each, so a new leader
 /// brings a follower up to date entry by entry and the follower
 /// acknowledges entries of earlier terms before the leader's own.
-fn figure8_options() -> Options {
-    let mut opts = Options::new(5);
-    opts.max_size_per_msg = 1;
-    opts
-}
-
 fn figure8(ctx: &mut Ctx<'_>) -> Outcome {
     ctx.simulate(figure8_options(), |sim| {
         // (a) s1 leads and stores x on s2 only.

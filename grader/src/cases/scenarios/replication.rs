@@ -136,7 +136,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 /// The commit bound of `sim`, in ticks.
-fn commit_bound(sim: &Sim) -> u64 {
+pub(super) fn commit_bound(sim: &Sim) -> u64 {
     COMMIT_BOUND * sim.election_ticks()
 }
 
@@ -165,13 +165,13 @@ fn value(i: u64) -> Vec<u8> {
 }
 
 /// Commits `data` on `expected` live nodes within the commit bound.
-fn commit(sim: &mut Sim, data: &[u8], expected: usize) -> Result<Index, Failure> {
+pub(super) fn commit(sim: &mut Sim, data: &[u8], expected: usize) -> Result<Index, Failure> {
     let bound = commit_bound(sim);
     sim.commit(data, expected, bound)
 }
 
 /// Proposes at `node`, which must be the leader; returns the index.
-fn propose_at(sim: &mut Sim, node: NodeId, data: Vec<u8>) -> Result<Index, Failure> {
+pub(super) fn propose_at(sim: &mut Sim, node: NodeId, data: Vec<u8>) -> Result<Index, Failure> {
     let shown = crate::model::event::preview(&data);
     match sim.propose(node, data)? {
         Proposal::Appended { index, .. } => Ok(index),
@@ -793,7 +793,7 @@ const FIGURE8_ROUNDS: u64 = 100;
 /// a new leader brings a follower up to date one entry per message and the
 /// follower acknowledges entries of earlier terms before the leader's own.
 /// That is when counting replicas of an old entry would commit it (§5.4.2).
-fn figure8_options() -> Options {
+pub(super) fn figure8_options() -> Options {
     let mut opts = Options::new(5);
     opts.max_size_per_msg = 1;
     opts
@@ -878,7 +878,7 @@ fn elect(sim: &mut Sim, node: NodeId) -> Outcome {
 }
 
 /// The term of `node`'s persisted entry at `index` (0 if none).
-fn term_at(sim: &Sim, node: NodeId, index: Index) -> u64 {
+pub(super) fn term_at(sim: &Sim, node: NodeId, index: Index) -> u64 {
     sim.checker().log_term(node, index)
 }
 
